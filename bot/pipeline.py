@@ -1,0 +1,167 @@
+"""One turn, as a straight line: normalise → embed → guardrails → retrieve → compose → final check.
+
+    pipeline = build_pipeline()                       # bot.assistant
+    reply = pipeline.run("how long is a session?", history=[])
+    reply.route, reply.reply, reply.sources
+
+Any exception in any stage gives the safe fallback reply (crisis resources and clinic contact), with the
+error logged by type only: the patient's words are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.check import ReplyCheck
+from bot.corpus import Corpus
+from bot.followup import is_followup
+from bot.messages import PolicyMessages
+from bot.reply import CandidateView, Reply, SourceRef
+from bot.retriever import HybridRetriever, Retrieval, RetrievalQuery
+from guardrails import Guardrails, Verdict
+
+log = logging.getLogger("faqbot.pipeline")
+HISTORY_TURNS = 6        # earlier user turns the guardrails and follow-ups read
+
+
+class InputError(ValueError):
+    """The message cannot be answered as given (empty, not text)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    history: tuple[str, ...]
+
+
+def normalise(message: str, history: Sequence[str] = ()) -> Turn:
+    """Unicode-normalise, drop control characters, collapse whitespace; history keeps its last turns."""
+    if not isinstance(message, str):
+        raise InputError("message must be text")
+    text = _clean(message)
+    if not text:
+        raise InputError("message is empty")
+    earlier = tuple(t for t in (_clean(h) for h in history if isinstance(h, str)) if t)
+    return Turn(text=text, history=earlier[-HISTORY_TURNS:])
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return " ".join(text.split())
+
+
+class TurnPipeline:
+    def __init__(self, corpus: Corpus, messages: PolicyMessages, guardrails: Guardrails,
+                 embed, retriever: HybridRetriever | None, check: ReplyCheck, clinic: dict[str, str]) -> None:
+        self.corpus = corpus
+        self.messages = messages
+        self.guardrails = guardrails
+        self.embed = embed          # Callable[[list[str]], np.ndarray]
+        self.retriever = retriever  # None while the vector store is unreachable: guardrails still run
+        self.check = check
+        self.clinic = clinic
+        self._entries = {e.id: e for e in corpus.entries}
+
+    def run(self, message: str, history: Sequence[str] = ()) -> Reply:
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        turn = normalise(message, history)     # InputError goes to the caller: it is the user's to fix
+        try:
+            reply = self._run(turn, timings)
+            t = time.perf_counter()
+            problems = self.check.run(reply)
+            timings["check"] = _ms(t)
+            if problems:
+                log.error("final check blocked a reply: route=%s problems=%s", reply.route, problems)
+                reply = self.fallback(f"final check: {'; '.join(problems)}")
+        except Exception as exc:  # noqa: BLE001 - fail closed, whatever broke
+            log.exception("turn failed (%s); sending the safe fallback", type(exc).__name__)
+            reply = self.fallback(f"error in the pipeline: {type(exc).__name__}")
+        timings["total"] = _ms(start)
+        reply.timings_ms = timings
+        return reply
+
+    def _run(self, turn: Turn, timings: dict[str, float]) -> Reply:
+        t = time.perf_counter()
+        followup = bool(turn.history) and is_followup(turn.text)
+        texts = [turn.text] + ([turn.history[-1]] if followup else [])
+        vectors: np.ndarray | None
+        try:
+            vectors = self.embed(texts)
+        except Exception as exc:  # noqa: BLE001 - the rule layer must still run without the model
+            log.error("embedding failed (%s); guardrail rules only", type(exc).__name__)
+            vectors = None
+        timings["embed"] = _ms(t)
+
+        t = time.perf_counter()
+        verdict = self.guardrails.run(turn.text, turn.history,
+                                      query_vector=None if vectors is None else vectors[0])
+        timings["guardrails"] = _ms(t)
+        if verdict.route != "pass":
+            return self._decline(verdict)
+        if vectors is None or self.retriever is None:
+            return self._unavailable(verdict)
+
+        t = time.perf_counter()
+        query = RetrievalQuery(text=turn.text, vector=vectors[0],
+                               context_text=turn.history[-1] if followup else None,
+                               context_vector=vectors[1] if followup else None)
+        try:
+            retrieval = self.retriever.run(query)
+        except Exception as exc:  # noqa: BLE001 - store down: say so, keep guardrails working
+            log.error("retrieval failed (%s)", type(exc).__name__)
+            return self._unavailable(verdict)
+        timings["retrieve"] = _ms(t)
+        return self._compose(verdict, retrieval)
+
+    # -- composing -----------------------------------------------------------------------------------
+    def _decline(self, verdict: Verdict) -> Reply:
+        m = self.messages
+        if verdict.route == "crisis":
+            return Reply(route="crisis", reply=m.crisis, reason=verdict.reason, rule=verdict.rule,
+                         layer=verdict.layer, resources=list(m.resources))
+        text = m.declines[verdict.route]
+        suggestions = list(m.suggestions) if verdict.route == "out_of_scope" else []
+        return Reply(route=verdict.route, reply=self._with_footer(text, verdict), reason=verdict.reason,
+                     rule=verdict.rule, layer=verdict.layer, suggestions=suggestions,
+                     resources=list(m.resources) if verdict.resources else [])
+
+    def _compose(self, verdict: Verdict, retrieval: Retrieval) -> Reply:
+        candidates = [CandidateView(c.entry_id, self._entries[c.entry_id].question, c.score, c.dense, c.keyword)
+                      for c in retrieval.candidates]
+        reason = retrieval.reason + (" (read with the previous question)" if retrieval.used_context else "")
+        if verdict.resources:
+            reason += f"; crisis resources added: {verdict.reason}"
+        resources = list(self.messages.resources) if verdict.resources else []
+        if retrieval.abstained or retrieval.best is None:
+            return Reply(route="no_answer", reply=self._with_footer(self.messages.no_answer, verdict),
+                         reason=reason, rule="retrieval.abstain", candidates=candidates, resources=resources,
+                         suggestions=list(self.messages.suggestions))
+        entry = self._entries[retrieval.best.entry_id]
+        return Reply(route="answer", reply=self._with_footer(entry.render(self.clinic), verdict),
+                     reason=reason, rule="retrieval.match", candidates=candidates, resources=resources,
+                     sources=[SourceRef(entry.id, entry.question, entry.source_label)])
+
+    def _with_footer(self, text: str, verdict: Verdict) -> str:
+        return f"{text}\n\n{self.messages.footer}" if verdict.resources else text
+
+    def _unavailable(self, verdict: Verdict) -> Reply:
+        return Reply(route="no_answer", reply=self._with_footer(self.messages.unavailable, verdict),
+                     reason="answers are unavailable right now (vector store or model down)",
+                     rule="retrieval.unavailable", resources=list(self.messages.resources) if verdict.resources else [])
+
+    def fallback(self, why: str) -> Reply:
+        """The safe reply when anything fails: crisis resources and the clinic's contact."""
+        return Reply(route="fallback", reply=self.messages.fallback, reason=why, rule="fallback",
+                     resources=list(self.messages.resources))
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

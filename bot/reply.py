@@ -1,0 +1,72 @@
+"""Plain dataclasses that travel between the stages of a turn and out to the CLI, API and console."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ROUTES = ("answer", "no_answer", "crisis", "dosing", "medical_advice", "out_of_scope", "fallback")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: str
+    question: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: str
+    label: str
+    text: str
+    kind: str      # call | sms | web
+    value: str
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    """A candidate entry as staff see it: why it ranked where it did."""
+    id: str
+    question: str
+    score: float
+    dense: float
+    keyword: float
+
+
+@dataclass
+class Reply:
+    route: str
+    reply: str
+    reason: str
+    rule: str | None = None
+    layer: str | None = None
+    sources: list[SourceRef] = field(default_factory=list)
+    candidates: list[CandidateView] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def entry_id(self) -> str | None:
+        return self.sources[0].id if self.sources else None
+
+    def to_dict(self, explain: bool = True) -> dict[str, Any]:
+        """The JSON shape of a reply: what the API, `--json` and eval results carry."""
+        data: dict[str, Any] = {
+            "route": self.route,
+            "reply": self.reply,
+            "sources": [asdict(s) for s in self.sources],
+        }
+        if self.resources:
+            data["resources"] = [asdict(r) for r in self.resources]
+        if self.suggestions:
+            data["suggestions"] = list(self.suggestions)
+        if explain:
+            data["reason"] = self.reason
+            data["rule"] = self.rule
+            data["scores"] = {
+                "candidates": [asdict(c) for c in self.candidates],
+                "best": self.candidates[0].score if self.candidates else None,
+            }
+        return data

@@ -1,0 +1,437 @@
+"""Load and validate the guardrail policy (guardrails/policy/*.yaml). stdlib + yaml only.
+
+    >>> policy = load_policy()                      # the folder next to this module
+    >>> policy.resources[0].value
+    '988'
+    >>> render(policy.messages["no_answer"], {"name": "Calm Clinic", "phone": "555-0100"})  # doctest: +ELLIPSIS
+    '...Calm Clinic...555-0100...'
+
+Every problem found at load raises ``PolicyError("<file>: <field>: <problem>")`` so staff
+can find what to fix: a missing or empty field, a wrong type, a regex that doesn't
+compile, a template placeholder that isn't allowed, or a template that contains a dose
+amount.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from .dose import find_dose_amounts
+
+__all__ = [
+    "ALLOWED_PLACEHOLDERS",
+    "DEFAULT_POLICY_DIR",
+    "CrisisExamples",
+    "CrisisRules",
+    "Policy",
+    "PolicyError",
+    "Resource",
+    "Rule",
+    "RuleSet",
+    "load_policy",
+    "phrase_regex",
+    "render",
+]
+
+DEFAULT_POLICY_DIR = Path(__file__).with_name("policy")
+ALLOWED_PLACEHOLDERS = frozenset({"name", "phone", "email", "hours", "contact_url"})
+RESOURCE_KINDS = frozenset({"call", "sms", "web"})
+MESSAGE_KEYS = ("dosing", "medical_advice", "out_of_scope", "no_answer", "fallback")
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_WORD_SEP = r"[\W_]+"
+_WILDCARD = r"(?:[a-z0-9]+[\W_]+){0,3}"
+
+
+class PolicyError(ValueError):
+    """A policy file is missing, malformed or unsafe. The message names file and field."""
+
+
+def phrase_regex(phrase: str) -> str:
+    """Compile a plain phrase into a regex over normalised text.
+
+    Words are matched whole; any run of spaces/punctuation separates them; every letter may
+    repeat (``kill`` matches ``kil``, ``kill`` and ``killl``); ``*`` stands for up to three
+    arbitrary words (``end * life`` matches ``end my whole life``).
+
+    >>> bool(re.search(phrase_regex("kill myself"), "i could kil myself"))
+    True
+    """
+    words = phrase.lower().split()
+    if not words or words[0] == "*" or words[-1] == "*":
+        raise ValueError("a phrase needs at least one word and cannot start or end with *")
+    parts: list[str] = []
+    for i, word in enumerate(words):
+        if word == "*":
+            parts.append(_WILDCARD)
+            continue
+        squeezed = re.sub(r"(.)\1+", r"\1", word)
+        piece = "".join(f"{re.escape(ch)}+" if ch.isalpha() else re.escape(ch) for ch in squeezed)
+        parts.append(piece)
+        if i < len(words) - 1:
+            parts.append(_WORD_SEP)
+    return r"(?<![a-z0-9])" + "".join(parts) + r"(?![a-z0-9])"
+
+
+def render(template: str, clinic: Mapping[str, Any]) -> str:
+    """Fill ``{name} {phone} {email} {hours} {contact_url}`` from the clinic config.
+
+    Placeholders the clinic mapping lacks are left as written; nothing else is touched.
+    """
+
+    def fill(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key in ALLOWED_PLACEHOLDERS and clinic.get(key) not in (None, ""):
+            return str(clinic[key])
+        return match.group(0)
+
+    return _PLACEHOLDER.sub(fill, template)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named rule: phrases and regexes matched against normalised text."""
+
+    id: str
+    description: str
+    regex: re.Pattern[str]
+    unless_domain: bool = False
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.regex.search(text)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Rules of one detector plus exemptions (spans blanked out before the rules run)."""
+
+    rules: tuple[Rule, ...]
+    exemptions: tuple[Rule, ...] = ()
+
+    def strip_exempt(self, text: str) -> tuple[str, tuple[str, ...]]:
+        """Blank out exempt spans; return the remaining text and the exemption ids used."""
+        used: list[str] = []
+        for rule in self.exemptions:
+            new = rule.regex.sub(" | ", text)
+            if new != text:
+                used.append(rule.id)
+                text = new
+        return text, tuple(used)
+
+    def first_match(self, text: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.search(text):
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class CrisisRules:
+    """Crisis rules plus the informational and follow-up logic."""
+
+    rules: RuleSet
+    topic: tuple[Rule, ...]
+    frames: tuple[Rule, ...]
+    disclosure: tuple[Rule, ...]
+    followup_window: int
+    concern: tuple[Rule, ...]
+    replies: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A crisis resource shown to the patient (the widget may render it as a button)."""
+
+    id: str
+    label: str
+    text: str
+    kind: str  # call | sms | web
+    value: str
+
+
+@dataclass(frozen=True)
+class CrisisExamples:
+    """Examples and settings for the similarity layer."""
+
+    examples: tuple[str, ...]
+    negatives: tuple[str, ...]
+    threshold: float
+    margin: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything the guardrails need, validated. Build it with ``load_policy()``."""
+
+    crisis_reply: str
+    resources: tuple[Resource, ...]
+    resources_footer: str
+    messages: Mapping[str, str]
+    suggestions: tuple[str, ...]
+    crisis: CrisisRules
+    dosing: RuleSet
+    medical: RuleSet
+    scope: RuleSet
+    domain_vocabulary: Rule
+    spellings: Mapping[str, str]
+    similarity: CrisisExamples
+    source_dir: Path = field(default=DEFAULT_POLICY_DIR)
+
+    def templates(self) -> dict[str, str]:
+        """Every patient-facing template, keyed by a dotted name (for checks and linting)."""
+        out = {"crisis.reply": self.crisis_reply, "crisis.footer": self.resources_footer}
+        for res in self.resources:
+            out[f"crisis.resources.{res.id}.label"] = res.label
+            out[f"crisis.resources.{res.id}.text"] = res.text
+        for key, text in self.messages.items():
+            out[f"messages.{key}"] = text
+        for i, text in enumerate(self.suggestions):
+            out[f"messages.suggestions[{i}]"] = text
+        return out
+
+
+# --------------------------------------------------------------------------- loading helpers
+
+
+class _File:
+    """Accessors that raise PolicyError naming this file and the field."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        if not path.is_file():
+            raise PolicyError(f"{self.name}: (file): missing from {path.parent}")
+        try:
+            with path.open(encoding="utf-8") as fh:
+                self.data = json.load(fh) if path.suffix == ".json" else yaml.safe_load(fh)
+        except (yaml.YAMLError, json.JSONDecodeError) as exc:
+            raise PolicyError(f"{self.name}: (file): not valid {path.suffix[1:].upper()}: {exc}") from None
+        if not isinstance(self.data, dict):
+            raise PolicyError(f"{self.name}: (file): expected a mapping at the top level")
+
+    def fail(self, fld: str, problem: str) -> PolicyError:
+        return PolicyError(f"{self.name}: {fld}: {problem}")
+
+    def get(self, data: Mapping[str, Any], key: str, fld: str, required: bool = True) -> Any:
+        if key not in data or data[key] is None:
+            if required:
+                raise self.fail(fld, "missing")
+            return None
+        return data[key]
+
+    def text(self, data: Mapping[str, Any], key: str, fld: str) -> str:
+        value = self.get(data, key, fld)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(fld, "must be a non-empty string")
+        return value.strip()
+
+    def texts(self, data: Mapping[str, Any], key: str, fld: str, required: bool = True) -> tuple[str, ...]:
+        value = self.get(data, key, fld, required)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or (required and not value):
+            raise self.fail(fld, "must be a non-empty list of strings")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{fld}[{i}]", "must be a non-empty string")
+        return tuple(item.strip() for item in value)
+
+    def number(self, data: Mapping[str, Any], key: str, fld: str, lo: float, hi: float) -> float:
+        value = self.get(data, key, fld)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise self.fail(fld, f"must be a number between {lo} and {hi}")
+        return float(value)
+
+    def rule(self, data: Any, fld: str) -> Rule:
+        if not isinstance(data, dict):
+            raise self.fail(fld, "must be a mapping with id and phrases and/or patterns")
+        rule_id = self.get(data, "id", f"{fld}.id")
+        if not isinstance(rule_id, str) or not _ID.match(rule_id):
+            raise self.fail(f"{fld}.id", "must be lowercase letters, digits and underscores")
+        description = data.get("description") or ""
+        if not isinstance(description, str):
+            raise self.fail(f"{fld}.description", "must be a string")
+        phrases = self.texts(data, "phrases", f"{fld}.phrases", required=False)
+        patterns = self.texts(data, "patterns", f"{fld}.patterns", required=False)
+        if not phrases and not patterns:
+            raise self.fail(fld, f"rule {rule_id!r} needs phrases or patterns")
+        unknown = set(data) - {"id", "description", "phrases", "patterns", "unless_domain"}
+        if unknown:
+            raise self.fail(fld, f"unknown keys {sorted(unknown)}")
+        unless_domain = data.get("unless_domain", False)
+        if not isinstance(unless_domain, bool):
+            raise self.fail(f"{fld}.unless_domain", "must be true or false")
+        sources: list[str] = []
+        for i, phrase in enumerate(phrases):
+            try:
+                sources.append(phrase_regex(phrase))
+            except ValueError as exc:
+                raise self.fail(f"{fld}.phrases[{i}]", str(exc)) from None
+        for i, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"{fld}.patterns[{i}]", f"regex does not compile: {exc}") from None
+            sources.append(pattern)
+        combined = re.compile("|".join(f"(?:{s})" for s in sources))
+        return Rule(rule_id, description.strip(), combined, unless_domain)
+
+    def rules(self, data: Mapping[str, Any], key: str, fld: str, required: bool = True) -> tuple[Rule, ...]:
+        value = self.get(data, key, fld, required)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or (required and not value):
+            raise self.fail(fld, "must be a non-empty list of rules")
+        out = tuple(self.rule(item, f"{fld}[{i}]") for i, item in enumerate(value))
+        seen: set[str] = set()
+        for i, rule in enumerate(out):
+            if rule.id in seen:
+                raise self.fail(f"{fld}[{i}].id", f"duplicate id {rule.id!r}")
+            seen.add(rule.id)
+        return out
+
+    def ruleset(self) -> RuleSet:
+        return RuleSet(self.rules(self.data, "rules", "rules"), self.rules(self.data, "exemptions", "exemptions", False))
+
+    def template(self, data: Mapping[str, Any], key: str, fld: str) -> str:
+        value = self.text(data, key, fld)
+        _check_template(self, fld, value)
+        return value
+
+
+def _check_template(src: _File, fld: str, text: str) -> None:
+    for name in _PLACEHOLDER.findall(text):
+        if name not in ALLOWED_PLACEHOLDERS:
+            allowed = ", ".join("{" + p + "}" for p in sorted(ALLOWED_PLACEHOLDERS))
+            raise src.fail(fld, f"placeholder {{{name}}} is not allowed (use only {allowed})")
+    if text.count("{") != text.count("}"):
+        raise src.fail(fld, "unbalanced braces")
+    amounts = find_dose_amounts(text)
+    if amounts:
+        raise src.fail(fld, f"contains a dose amount ({amounts[0]!r}); templates must never state doses")
+
+
+def _load_crisis(src: _File) -> tuple[str, tuple[Resource, ...], str]:
+    reply = src.template(src.data, "reply", "reply")
+    footer = src.template(src.data, "footer", "footer")
+    raw = src.get(src.data, "resources", "resources")
+    if not isinstance(raw, list) or not raw:
+        raise src.fail("resources", "must be a non-empty list")
+    resources: list[Resource] = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw):
+        fld = f"resources[{i}]"
+        if not isinstance(item, dict):
+            raise src.fail(fld, "must be a mapping with id, label, text, kind, value")
+        res_id = src.text(item, "id", f"{fld}.id")
+        if not _ID.match(res_id) or res_id in seen:
+            raise src.fail(f"{fld}.id", "must be a unique lowercase id")
+        seen.add(res_id)
+        kind = src.text(item, "kind", f"{fld}.kind")
+        if kind not in RESOURCE_KINDS:
+            raise src.fail(f"{fld}.kind", f"must be one of {sorted(RESOURCE_KINDS)}")
+        value = src.get(item, "value", f"{fld}.value")
+        if not isinstance(value, (str, int)) or not str(value).strip():
+            raise src.fail(f"{fld}.value", "must be a non-empty string")
+        value = str(value).strip()
+        label = src.template(item, "label", f"{fld}.label")
+        text = src.template(item, "text", f"{fld}.text")
+        _check_template(src, f"{fld}.value", value)
+        if value not in reply:
+            raise src.fail("reply", f"does not mention resource {res_id} ({value}); keep reply and resources in step")
+        resources.append(Resource(res_id, label, text, kind, value))
+    return reply, tuple(resources), footer
+
+
+def _load_messages(src: _File) -> tuple[Mapping[str, str], tuple[str, ...]]:
+    messages = {key: src.template(src.data, key, key) for key in MESSAGE_KEYS}
+    suggestions = src.texts(src.data, "suggestions", "suggestions")
+    if not 2 <= len(suggestions) <= 5:
+        raise src.fail("suggestions", "list 2 to 5 example questions")
+    for i, text in enumerate(suggestions):
+        _check_template(src, f"suggestions[{i}]", text)
+    return MappingProxyType(messages), suggestions
+
+
+def _load_crisis_rules(src: _File) -> CrisisRules:
+    info = src.get(src.data, "informational", "informational")
+    if not isinstance(info, dict):
+        raise src.fail("informational", "must be a mapping with topic, frames, disclosure")
+    follow = src.get(src.data, "followup", "followup")
+    if not isinstance(follow, dict):
+        raise src.fail("followup", "must be a mapping with window, concern, replies")
+    window = src.number(follow, "window", "followup.window", 1, 20)
+    if window != int(window):
+        raise src.fail("followup.window", "must be a whole number")
+    return CrisisRules(
+        rules=src.ruleset(),
+        topic=src.rules(info, "topic", "informational.topic"),
+        frames=src.rules(info, "frames", "informational.frames"),
+        disclosure=src.rules(info, "disclosure", "informational.disclosure"),
+        followup_window=int(window),
+        concern=src.rules(follow, "concern", "followup.concern"),
+        replies=src.rules(follow, "replies", "followup.replies"),
+    )
+
+
+def _load_spellings(src: _File) -> Mapping[str, str]:
+    raw = src.get(src.data, "spellings", "spellings")
+    if not isinstance(raw, dict):
+        raise src.fail("spellings", "must be a mapping of word -> replacement")
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z0-9/ ]+", key) or not isinstance(value, str):
+            raise src.fail(f"spellings.{key}", "keys and values must be lowercase words")
+        out[key] = value.lower()
+    return MappingProxyType(out)
+
+
+def _load_examples(src: _File) -> CrisisExamples:
+    examples = src.texts(src.data, "examples", "examples")
+    negatives = src.texts(src.data, "negatives", "negatives")
+    threshold = src.number(src.data, "threshold", "threshold", 0.0, 1.0)
+    margin = src.number(src.data, "margin", "margin", 0.0, 1.0)
+    return CrisisExamples(examples, negatives, threshold, margin)
+
+
+def load_policy(policy_dir: Path | str | None = None) -> Policy:
+    """Read and validate every policy file in ``policy_dir`` (default: ``guardrails/policy``).
+
+    Raises ``PolicyError`` naming the file and field on any problem.
+    """
+    folder = Path(policy_dir) if policy_dir is not None else DEFAULT_POLICY_DIR
+    reply, resources, footer = _load_crisis(_File(folder / "crisis.yaml"))
+    messages, suggestions = _load_messages(_File(folder / "messages.yaml"))
+    crisis = _load_crisis_rules(_File(folder / "crisis_rules.yaml"))
+    dosing = _File(folder / "dosing_rules.yaml").ruleset()
+    medical = _File(folder / "medical_rules.yaml").ruleset()
+    scope_src = _File(folder / "scope_rules.yaml")
+    scope = scope_src.ruleset()
+    vocab = scope_src.texts(scope_src.data, "domain_vocabulary", "domain_vocabulary")
+    domain = scope_src.rule({"id": "domain_vocabulary", "phrases": list(vocab)}, "domain_vocabulary")
+    spellings = _load_spellings(_File(folder / "spellings.json"))
+    examples = _load_examples(_File(folder / "crisis_examples.yaml"))
+    return Policy(
+        crisis_reply=reply,
+        resources=resources,
+        resources_footer=footer,
+        messages=messages,
+        suggestions=suggestions,
+        crisis=crisis,
+        dosing=dosing,
+        medical=medical,
+        scope=scope,
+        domain_vocabulary=domain,
+        spellings=spellings,
+        similarity=examples,
+        source_dir=folder,
+    )

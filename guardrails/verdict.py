@@ -1,0 +1,29 @@
+"""The result every guardrail layer returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROUTES: tuple[str, ...] = ("crisis", "dosing", "medical_advice", "out_of_scope", "pass")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the guardrails decided for one user turn.
+
+    >>> Verdict(route="dosing", rule="dosing.amount", layer="rules", reason="matched dosing rule amount")
+    Verdict(route='dosing', rule='dosing.amount', layer='rules', reason='matched dosing rule amount', resources=False, score=None)
+    """
+
+    route: str  # "crisis" | "dosing" | "medical_advice" | "out_of_scope" | "pass"
+    rule: str | None = None  # machine id, e.g. "crisis.suicidal_intent", "dosing.amount"
+    layer: str | None = None  # "rules" | "similarity" | "history" | None
+    reason: str = ""  # short explanation for staff; never the user's message
+    resources: bool = False  # show crisis resources with an answered reply
+    score: float | None = None  # similarity score when layer == "similarity"
+
+    def __post_init__(self) -> None:
+        if self.route not in ROUTES:
+            raise ValueError(f"unknown route {self.route!r}; expected one of {ROUTES}")
+        if self.layer not in (None, "rules", "similarity", "history"):
+            raise ValueError(f"unknown layer {self.layer!r}")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the pinned packages and this project. Idempotent: a second run with the
+# same requirements.lock and pyproject.toml does nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat .venv/.faqbot-installed 2>/dev/null || true)" != "$want" ]; then
+  echo "setup: installing pinned packages (first time: about 3 minutes)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
+  # torch is pinned to the CPU build in requirements.lock; never leave it open (a CUDA build is GBs).
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "is ignored" || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "is ignored" || true
+  .venv/bin/python -m pip check
+  echo "$want" > .venv/.faqbot-installed
+fi
