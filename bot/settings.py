@@ -149,7 +149,7 @@ def _section(cls: type, data: Any, where: str) -> Any:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    path = path or config_dir() / "settings.yaml"
+    path = path or Path(os.environ.get("FAQBOT_SETTINGS", config_dir() / "settings.yaml"))
     data = _read_yaml(path)
     for key in data:
         if key not in ("retrieval", "server", "transcripts"):

@@ -139,12 +139,15 @@ class CrisisRules:
     """Crisis rules plus the informational and follow-up logic."""
 
     rules: RuleSet
+    generic: tuple[Rule, ...]
     topic: tuple[Rule, ...]
     frames: tuple[Rule, ...]
     disclosure: tuple[Rule, ...]
     followup_window: int
+    short_reply_words: int
     concern: tuple[Rule, ...]
     replies: tuple[Rule, ...]
+    plans: tuple[Rule, ...]
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,42 @@ class _File:
             raise PolicyError(f"{self.name}: (file): not valid {path.suffix[1:].upper()}: {exc}") from None
         if not isinstance(self.data, dict):
             raise PolicyError(f"{self.name}: (file): expected a mapping at the top level")
+        self.terms = self._terms()
+
+    def _terms(self) -> dict[str, str]:
+        """Named word lists (``terms:``) that patterns can use as ``<<name>>``."""
+        raw = self.data.get("terms")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail("terms", "must be a mapping of name -> list of words")
+        out: dict[str, str] = {}
+        for name, words in raw.items():
+            if not isinstance(name, str) or not _ID.match(name):
+                raise self.fail(f"terms.{name}", "name must be lowercase letters, digits and underscores")
+            items = self.texts(raw, name, f"terms.{name}")
+            words: set[str] = set()
+            nested: list[str] = []
+            for i, word in enumerate(items):
+                ref = re.fullmatch(r"<<([a-z0-9_]+)>>", word)
+                if ref:
+                    if ref.group(1) not in out:
+                        raise self.fail(f"terms.{name}[{i}]", f"<<{ref.group(1)}>> must be defined above this list")
+                    nested.append(out[ref.group(1)])
+                else:
+                    words.add(re.escape(word.lower()))
+            alternation = sorted(words, key=len, reverse=True) + nested
+            out[name] = "(?:" + "|".join(alternation) + ")"
+        return out
+
+    def expand(self, pattern: str, fld: str) -> str:
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.terms:
+                raise self.fail(fld, f"unknown term list <<{name}>> (define it under terms:)")
+            return self.terms[name]
+
+        return re.sub(r"<<([a-z0-9_]+)>>", sub, pattern)
 
     def fail(self, fld: str, problem: str) -> PolicyError:
         return PolicyError(f"{self.name}: {fld}: {problem}")
@@ -277,6 +316,7 @@ class _File:
             except ValueError as exc:
                 raise self.fail(f"{fld}.phrases[{i}]", str(exc)) from None
         for i, pattern in enumerate(patterns):
+            pattern = self.expand(pattern, f"{fld}.patterns[{i}]")
             try:
                 re.compile(pattern)
             except re.error as exc:
@@ -372,14 +412,20 @@ def _load_crisis_rules(src: _File) -> CrisisRules:
     window = src.number(follow, "window", "followup.window", 1, 20)
     if window != int(window):
         raise src.fail("followup.window", "must be a whole number")
+    short = src.number(follow, "short_reply_words", "followup.short_reply_words", 1, 100)
+    if short != int(short):
+        raise src.fail("followup.short_reply_words", "must be a whole number")
     return CrisisRules(
         rules=src.ruleset(),
+        generic=src.rules(info, "generic", "informational.generic", required=False),
         topic=src.rules(info, "topic", "informational.topic"),
         frames=src.rules(info, "frames", "informational.frames"),
         disclosure=src.rules(info, "disclosure", "informational.disclosure"),
         followup_window=int(window),
+        short_reply_words=int(short),
         concern=src.rules(follow, "concern", "followup.concern"),
         replies=src.rules(follow, "replies", "followup.replies"),
+        plans=src.rules(follow, "plans", "followup.plans"),
     )
 
 

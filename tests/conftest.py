@@ -1,0 +1,127 @@
+"""Shared fixtures: the real model, a real Chroma store in a temp dir, a real server process.
+
+The model is loaded once per test session; the index is built once into a session temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+for _key, _value in {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                     "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false",
+                     "ANONYMIZED_TELEMETRY": "False", "TRANSFORMERS_VERBOSITY": "error"}.items():
+    os.environ.setdefault(_key, _value)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The numpy MiniLM backend (the query path the product uses)."""
+    from bot.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings(backend="numpy")
+
+
+@pytest.fixture(scope="session")
+def embed(embeddings):
+    """Callable[[list[str]], np.ndarray] of unit vectors, for the guardrail similarity layer."""
+    return embeddings.embed
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    from bot.corpus import load_corpus
+
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def index_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("index")
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus, embeddings, index_path):
+    """(pipeline, status) over a real Chroma index built in a temp dir with sentence-transformers."""
+    from bot.assistant import build_pipeline
+
+    return build_pipeline(corpus=corpus, embeddings=embeddings, index_path=index_path)
+
+
+@pytest.fixture(scope="session")
+def pipeline(assistant):
+    return assistant[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """`faqbot serve` in a subprocess on a free loopback port."""
+
+    def __init__(self, env_extra: dict[str, str] | None = None, args: tuple[str, ...] = (),
+                 index: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **(env_extra or {})}
+        if index is not None:
+            env["FAQBOT_INDEX"] = str(index)
+        self.log_path = ARTIFACTS / f"server-{self.port}.log"
+        ARTIFACTS.mkdir(exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port), *args],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 180.0, path: str = "/healthz") -> LiveServer:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log()}")
+            try:
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"server not ready in {timeout}s: {self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(index_path, assistant):
+    """A real `faqbot serve` process (API, widget, staff console) sharing the session's built index."""
+    server = LiveServer(index=index_path).wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,119 @@
+"""The vetted corpus loads, lints clean, and a broken file gives an error naming file, entry and field."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.corpus import TOPICS, CorpusError, load_corpus
+from bot.lint import lint_corpus
+from guardrails.dose import find_dose_amounts
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRIES = ROOT / "corpus" / "entries"
+
+
+def test_corpus_is_large_and_covers_every_topic(corpus):
+    assert len(corpus) >= 60
+    assert {e.topic for e in corpus.entries} == set(TOPICS)
+    for entry in corpus.entries:
+        assert len(entry.alternates) >= 4, entry.id
+        assert entry.sources and entry.status == "approved"
+
+
+def test_corpus_lints_clean():
+    report = lint_corpus(ENTRIES)
+    assert report.errors == []
+
+
+def test_no_answer_carries_a_dose_or_seed_marketing(corpus):
+    for entry in corpus.all_entries:
+        assert find_dose_amounts(entry.answer) == [], entry.id
+        assert not re.search(r"total cure|wonder drug|not addictive|massachusetts|arizona|utah|telemedical",
+                             entry.answer, re.IGNORECASE), entry.id
+
+
+def test_clinic_facts_come_from_settings(corpus):
+    contact = [e for e in corpus.entries if e.topic == "clinic_contact"]
+    assert contact and all(e.uses_clinic_details for e in contact)
+    clinic = {k: f"<{k}>" for k in ("name", "phone", "email", "address", "hours", "booking", "pricing",
+                                     "insurance", "after_hours", "contact_url")}
+    for entry in contact:
+        rendered = entry.render(clinic)
+        assert "{" not in rendered and "<" in rendered
+
+
+def _broken_copy(tmp_path: Path, mutate) -> Path:
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES, folder)
+    target = folder / "sessions.yaml"
+    data = yaml.safe_load(target.read_text())
+    mutate(data)
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return folder
+
+
+@pytest.mark.parametrize(("mutate", "field", "problem"), [
+    (lambda d: d[0].pop("sources"), "sources", "missing"),
+    (lambda d: d[0].pop("review"), "review", "missing"),
+    (lambda d: d[0].update(answer="Most people take 0.5 mg/kg over forty minutes."), "answer", "dose amount"),
+    (lambda d: d[0].update(topic="gossip"), "topic", "not one of"),
+    (lambda d: d[0].update(alternates=["just one"]), "alternates", "at least"),
+    (lambda d: d[1].update(id=d[0]["id"]), "id", "repeats"),
+])
+def test_broken_entry_names_file_entry_and_field(tmp_path, mutate, field, problem):
+    folder = _broken_copy(tmp_path, mutate)
+    with pytest.raises(CorpusError) as err:
+        load_corpus(folder)
+    message = str(err.value)
+    assert "sessions.yaml" in message and f"field {field}" in message and problem in message
+
+
+def test_invalid_yaml_names_the_file(tmp_path):
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES, folder)
+    (folder / "safety.yaml").write_text("- id: x\n  question: [unclosed\n")
+    with pytest.raises(CorpusError, match=r"safety\.yaml: not valid YAML"):
+        load_corpus(folder)
+
+
+def test_binary_file_is_refused_with_its_name(tmp_path):
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES, folder)
+    (folder / "aftercare.yaml").write_bytes(b"\xff\xfe\x00binary\x80")
+    with pytest.raises(CorpusError, match=r"aftercare\.yaml: not UTF-8"):
+        load_corpus(folder)
+
+
+def test_near_duplicate_questions_are_caught(tmp_path):
+    def duplicate(data):
+        twin = dict(data[0])
+        twin["id"] = "sessions-twin"
+        twin["question"] = data[0]["question"].rstrip("?") + " exactly?"
+        twin["alternates"] = [f"twin phrasing {i}" for i in range(5)]
+        data.append(twin)
+    folder = _broken_copy(tmp_path, duplicate)
+    report = lint_corpus(folder)
+    assert any("sessions-twin" in e and "too close" in e for e in report.errors), report.errors
+
+
+def test_cli_corpus_check_fails_on_a_broken_corpus(tmp_path):
+    folder = _broken_copy(tmp_path, lambda d: d[0].pop("sources"))
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", "--dir", str(folder), "--no-embed"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "sessions.yaml" in run.stdout and "field sources" in run.stdout
+
+
+def test_cli_corpus_check_passes_and_stays_light():
+    code = ("import sys; from bot.cli import main; rc = main(['corpus', 'check']); "
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'gradio', 'langchain_chroma') if m in sys.modules]; "
+            "print('HEAVY', heavy); sys.exit(rc)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "HEAVY []" in run.stdout
+    assert "0 error(s)" in run.stdout

@@ -1,0 +1,67 @@
+"""The index is built through langchain-chroma, reused while the corpus is unchanged, rebuilt otherwise."""
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from bot.index import EntryIndex, documents
+
+
+@pytest.fixture()
+def numpy_factory(embeddings):
+    return lambda: embeddings
+
+
+def test_built_then_reused(tmp_path, corpus, numpy_factory, embed):
+    index = EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory)
+    assert index.ensure(corpus) == "built"
+    assert EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory).ensure(corpus) == "reused"
+    first = corpus.entries[0]
+    hits = index.query(embed([first.question])[0].tolist(), n=5)
+    assert hits[0][0] == first.id and hits[0][1] > 0.99   # cosine similarity, not L2
+
+
+def test_deleted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
+    path = tmp_path / "idx"
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    shutil.rmtree(path)
+    index = EntryIndex(path, embeddings_factory=numpy_factory)
+    assert index.ensure(corpus) == "built"
+    assert index.query(embed(["hello"])[0].tolist(), n=3)
+
+
+def test_missing_manifest_means_partly_written_and_is_rebuilt(tmp_path, corpus, numpy_factory):
+    path = tmp_path / "idx"
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    (path / "manifest.json").unlink()
+    assert EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus).startswith("rebuilt")
+
+
+def test_corrupted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
+    path = tmp_path / "idx"
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    for file in (path / "chroma").rglob("*"):
+        if file.is_file():
+            file.write_bytes(b"\x00garbage" * 100)
+    index = EntryIndex(path, embeddings_factory=numpy_factory)
+    assert index.ensure(corpus).startswith("rebuilt")
+    first = corpus.entries[0]
+    assert index.query(embed([first.question])[0].tolist(), n=3)[0][0] == first.id
+
+
+def test_corpus_change_triggers_rebuild(tmp_path, corpus, numpy_factory):
+    path = tmp_path / "idx"
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    changed = replace(corpus, entries=corpus.entries[1:], content_hash="changed0000000000")
+    index = EntryIndex(path, embeddings_factory=numpy_factory)
+    assert index.ensure(changed) == "rebuilt: corpus changed"
+    assert index._collection.count() == len(documents(changed))
+
+
+def test_every_entry_is_indexed_three_ways(corpus):
+    docs = documents(corpus)
+    kinds = {(d.entry_id, d.kind) for d in docs}
+    for entry in corpus.entries:
+        assert {(entry.id, "question"), (entry.id, "alternate"), (entry.id, "answer")} <= kinds
+    assert not any("{" in d.text for d in docs)
