@@ -26,7 +26,7 @@ from guardrails.dose import find_dose_amounts
 TOPICS = ("sessions", "side_effects", "preparation", "aftercare", "how_it_works", "conditions",
           "forms_of_treatment", "safety", "care_team", "clinic_contact")
 REVIEW_STATUSES = ("approved", "draft", "rejected")
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 MIN_ALTERNATES = 4
 MAX_ANSWER_WORDS = 120   # about 30 seconds of reading
 
@@ -98,7 +98,7 @@ def _parse_entry(raw: Any, file: str, position: int) -> Entry:
         raise CorpusError(file, f"#{position}", None, "each entry must be a mapping")
     entry_id = raw.get("id")
     if not isinstance(entry_id, str) or not ID_PATTERN.match(entry_id):
-        raise CorpusError(file, f"#{position}", "id", "missing, or not lowercase kebab-case")
+        raise CorpusError(file, f"#{position}", "id", "missing, or not lowercase letters, digits, - and _")
     topic = _text(raw, "topic", file, entry_id)
     if topic not in TOPICS:
         raise CorpusError(file, entry_id, "topic", f"{topic!r} is not one of {', '.join(TOPICS)}")

@@ -157,6 +157,7 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
         "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
         "frame-ancestors 'self'")}
     allowed_origins = set(limits.cors_allow_origins)
+    trusted = set(limits.trusted_proxies)
 
     def origin_allowed(request: Request, origin: str) -> bool:
         own = f"{request.url.scheme}://{request.url.netloc}"
@@ -222,6 +223,8 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
         """Answer one patient turn. The reply is vetted corpus text or a policy template, nothing else."""
         started = time.perf_counter()
         client = request.client.host if request.client else "unknown"
+        if client in trusted and request.headers.get("x-forwarded-for"):
+            client = request.headers["x-forwarded-for"].split(",")[0].strip()[:64]
         allowed, retry_after = limiter.hit(client)
         if not allowed:
             return _error(429, "rate_limited", "too many messages; please wait a moment",

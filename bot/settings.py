@@ -71,6 +71,7 @@ class ServerSettings:
     cors_allow_origins: tuple[str, ...] = ()
     frame_ancestors: tuple[str, ...] = ("'self'",)
     redis_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()   # addresses whose X-Forwarded-For names the real client
 
     def validate(self, where: str) -> None:
         _check(1 <= self.port <= 65535, where, "port", "must be 1-65535")

@@ -68,7 +68,7 @@ def test_chat_understands_a_follow_up(built_index):
                  stdin="how many sessions do people usually need?\nand how long does each one take?\nquit\n")
     assert run.returncode == 0, run.stderr
     entries = [line.split("entry ")[1].rstrip(")") for line in run.stdout.splitlines() if "(entry " in line]
-    assert entries[0] == "sessions-count"
+    assert entries[0] == "sessions-how-many"
     assert entries[1] == "sessions-length"
 
 

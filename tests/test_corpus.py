@@ -111,7 +111,8 @@ def test_cli_corpus_check_fails_on_a_broken_corpus(tmp_path):
 
 def test_cli_corpus_check_passes_and_stays_light():
     code = ("import sys; from bot.cli import main; rc = main(['corpus', 'check']); "
-            "heavy = [m for m in ('torch', 'sentence_transformers', 'gradio', 'langchain_chroma') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'gradio', 'langchain_chroma') "
+            "if m in sys.modules]; "
             "print('HEAVY', heavy); sys.exit(rc)")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -104,7 +104,7 @@ def test_model_down_keeps_rule_guardrails_working(pipeline):
 def test_follow_up_reads_the_previous_question(pipeline):
     first = pipeline.run("how many sessions do people usually need?")
     second = pipeline.run("and how long does each one take?", history=["how many sessions do people usually need?"])
-    assert first.entry_id == "sessions-count"
+    assert first.entry_id == "sessions-how-many"
     assert second.entry_id == "sessions-length"
     assert "previous question" in second.reason
 
