@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.check import ReplyCheck
 from bot.corpus import Corpus, load_corpus
-from bot.embeddings import MiniLMEmbeddings
+from bot.embeddings import CachedEmbed, MiniLMEmbeddings
 from bot.index import EntryIndex
 from bot.messages import render_messages
 from bot.pipeline import TurnPipeline
@@ -53,7 +53,8 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
     embeddings = embeddings or MiniLMEmbeddings()
     status.model_loaded = True
     examples = policy.similarity
-    similarity = CrisisSimilarity(embeddings.embed, examples.examples, examples.negatives,
+    cache = CachedEmbed(embeddings.embed, (index_path or index_dir()).parent / "cache")
+    similarity = CrisisSimilarity(cache, examples.examples, examples.negatives,
                                   examples.threshold, examples.margin)
     guardrails = Guardrails(policy, similarity=similarity)
     index = EntryIndex(index_path or index_dir(), chroma_url=chroma_url)

@@ -23,6 +23,9 @@ OFFLINE_ENV = {
     "TOKENIZERS_PARALLELISM": "false",
     "TRANSFORMERS_VERBOSITY": "error",
     "ANONYMIZED_TELEMETRY": "False",
+    # One BLAS thread per request: OpenBLAS threads spin-wait, and on 2 busy cores a single
+    # 6-token query otherwise takes seconds instead of milliseconds.
+    "OPENBLAS_NUM_THREADS": "1",
 }
 
 

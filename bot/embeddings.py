@@ -64,3 +64,41 @@ def _st_model():  # noqa: ANN202 - torch types stay out of the fast path
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ModelMissingError("sentence-transformers is not installed; run `bash scripts/setup.sh`") from exc
     return SentenceTransformer(str(path), device="cpu")
+
+
+class CachedEmbed:
+    """Embeds fixed texts (the crisis examples) once and keeps the vectors on disk beside the index.
+
+    The cache key is the text list and the model id, so editing the examples recomputes them. Saves about
+    a second on every cold start. A missing or unreadable cache is simply recomputed.
+    """
+
+    def __init__(self, embed, folder) -> None:  # noqa: ANN001
+        from pathlib import Path
+
+        self.embed = embed
+        self.folder = Path(folder)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+        import json
+
+        from bot.index import MODEL_ID
+
+        key = hashlib.sha256(json.dumps([MODEL_ID, list(texts)]).encode()).hexdigest()[:20]
+        path = self.folder / f"vectors-{key}.npy"
+        try:
+            vectors = np.load(path)
+            if vectors.shape[0] == len(texts):
+                return vectors
+        except (OSError, ValueError):
+            pass
+        vectors = self.embed(list(texts))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            os.replace(tmp, path)
+        except OSError:
+            pass   # a read-only disk only costs start-up time
+        return vectors

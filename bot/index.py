@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ class EntryIndex:
         self._collection: Any = None
 
     # -- opening -----------------------------------------------------------------------------------
-    def _make_client(self) -> Any:
+    def _make_client(self, store: str | None = None) -> Any:
         import chromadb
         from chromadb.config import Settings
 
@@ -82,7 +83,7 @@ class EntryIndex:
             except Exception as exc:  # chromadb raises plain Exceptions on connection failure
                 raise IndexUnavailableError(f"Chroma server at {self.chroma_url} unreachable: {exc}") from exc
         self.path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(self.path / "chroma"), settings=settings)
+        return chromadb.PersistentClient(path=str(self.path / (store or "chroma")), settings=settings)
 
     @property
     def _manifest_path(self) -> Path:
@@ -117,14 +118,14 @@ class EntryIndex:
             manifest = self._read_manifest()
             why = None
             if manifest is None:
-                why = "no index yet" if not (self.path / "chroma").exists() else "manifest missing or unreadable"
+                why = "no index yet" if not any(self.path.glob("chroma*")) else "manifest missing or unreadable"
             elif manifest.get("content_hash") != corpus.content_hash:
                 why = "corpus changed"
             elif manifest.get("model") != MODEL_ID:
                 why = "embedding model changed"
             if why is None:
                 try:
-                    self._client = self._make_client()
+                    self._client = self._make_client(manifest["store"])
                     self._collection = self._client.get_collection(name)
                     count = self._collection.count()
                     if count != expected:
@@ -152,31 +153,35 @@ class EntryIndex:
     def _build(self, corpus: Corpus, name: str) -> None:
         from langchain_chroma import Chroma
 
+        store = None
         if not self.chroma_url:
             self._client = None
             self._collection = None
-            for stale in (self.path / "chroma", self._manifest_path):
-                if stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-                elif stale.exists():
-                    stale.unlink()
-        client = self._make_client()
+            if self._manifest_path.exists():
+                self._manifest_path.unlink()
+            # A fresh folder per build: Chroma caches clients per path inside a process, so reusing a
+            # deleted path would hand back a stale, read-only database.
+            store = f"chroma-{corpus.content_hash}-{time.time_ns()}"
+        client = self._make_client(store)
         try:
             client.delete_collection(name)
         except Exception:  # noqa: BLE001 - absent is fine
             pass
         docs = documents(corpus)
-        store = Chroma(collection_name=name, embedding_function=self._embeddings(), client=client,
+        vectorstore = Chroma(collection_name=name, embedding_function=self._embeddings(), client=client,
                        collection_metadata={"hnsw:space": "cosine"})
-        store.add_texts(texts=[d.text for d in docs], ids=[d.doc_id for d in docs],
+        vectorstore.add_texts(texts=[d.text for d in docs], ids=[d.doc_id for d in docs],
                         metadatas=[{"entry_id": d.entry_id, "kind": d.kind} for d in docs])
         self._client = client
         self._collection = client.get_collection(name)
         if not self.chroma_url:
             tmp = self._manifest_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"content_hash": corpus.content_hash, "model": MODEL_ID,
+            tmp.write_text(json.dumps({"content_hash": corpus.content_hash, "model": MODEL_ID, "store": store,
                                        "collection": name, "documents": len(docs)}, indent=2))
             os.replace(tmp, self._manifest_path)   # written last: its presence means the build finished
+            for old in self.path.glob("chroma*"):
+                if old.name != store:
+                    shutil.rmtree(old, ignore_errors=True)
 
     def _embeddings(self) -> Any:
         if self._embeddings_factory is not None:

@@ -22,7 +22,7 @@ from bot.index import EntryIndex
 from bot.settings import RetrievalSettings
 
 KEYWORD_HALF = 6.0      # BM25 score that maps to 0.5
-CONTEXT_WEIGHT = 0.5    # how much an earlier turn counts in a follow-up
+CONTEXT_WEIGHT = 0.35   # how much an earlier turn counts in a follow-up
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,13 @@ class HybridRetriever:
         self.index = index
         self.bm25 = BM25({e.id: " ".join((e.question, *e.alternates, e.answer)) for e in corpus.entries})
 
-    def run(self, query: RetrievalQuery) -> Retrieval:
-        vector = query.vector
-        weights = None
-        if query.context_vector is not None:
-            vector = vector + CONTEXT_WEIGHT * query.context_vector
-            vector = vector / (np.linalg.norm(vector) or 1.0)
-            weights = {t: CONTEXT_WEIGHT for t in tokenize(query.context_text or "")}
+    def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None) -> list[Candidate]:
         dense: dict[str, float] = {}
         for entry_id, cosine in self.index.query(vector.tolist(), self.settings.candidates):
             if cosine > dense.get(entry_id, -1.0):
                 dense[entry_id] = cosine
         floor = min(dense.values()) if dense else 0.0   # entries beyond the neighbours score at most this
-        keyword_raw = self.bm25.run(query.text, weights)
+        keyword_raw = self.bm25.run(text, weights)
         w = self.settings.dense_weight
         candidates = []
         for entry_id in set(dense) | set(keyword_raw):
@@ -81,8 +75,23 @@ class HybridRetriever:
             k = k / (k + KEYWORD_HALF)
             candidates.append(Candidate(entry_id, round(w * d + (1 - w) * k, 4), round(d, 4), round(k, 4)))
         candidates.sort(key=lambda c: (-c.score, c.entry_id))
+        return candidates
+
+    def run(self, query: RetrievalQuery) -> Retrieval:
+        used_context = query.context_vector is not None and query.context_text is not None
+        if used_context:
+            # A follow-up borrows the earlier question's topic, not its intent: blend the two, and
+            # set aside the entry that already answered the earlier question.
+            vector = query.vector + CONTEXT_WEIGHT * query.context_vector
+            vector = vector / (np.linalg.norm(vector) or 1.0)
+            weights = {t: CONTEXT_WEIGHT for t in tokenize(query.context_text or "")}
+            candidates = self._rank(query.text, vector, weights)
+            previous = self._rank(query.context_text, query.context_vector)
+            if previous and len(candidates) > 1:
+                candidates = [c for c in candidates if c.entry_id != previous[0].entry_id]
+        else:
+            candidates = self._rank(query.text, query.vector)
         candidates = candidates[: max(self.settings.top_k, 2)]
-        used_context = query.context_vector is not None
         if not candidates:
             return Retrieval([], True, "nothing in the corpus resembles the question", used_context)
         best = candidates[0]

@@ -167,7 +167,7 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
     async def guard(request: Request, call_next):  # noqa: ANN001, ANN202
         origin = request.headers.get("origin")
         cors: dict[str, str] = {}
-        if origin and request.url.path.startswith("/api/"):
+        if origin and (request.url.path.startswith("/api/") or request.url.path == "/widget-config.json"):
             if not origin_allowed(request, origin):
                 response = _error(403, "origin_not_allowed", "this origin is not on the CORS allow-list")
                 response.headers.update(headers)

@@ -7,15 +7,19 @@ written once::
     'i want to diee'
     >>> normalize("k1ll mys3lf")
     'kill myself'
-    >>> normalize("I don’t want to wake up")
-    'i do not want to wake up'
+    >>> normalize("I don’t want to wake up, ever.")
+    'i do not want to wake up ever .'
+    >>> normalize("Is 0.5 mg/kg normal?")
+    'is 0.5 mg/kg normal ?'
 
 Steps, in order: Unicode NFKC, lowercase, accents stripped (``ñ`` -> ``n``), typographic
 apostrophes unified and contractions expanded (``don't`` -> ``do not``), hyphens and
 underscores between words become spaces, leetspeak decoded inside words that contain
 letters (``1 3 0 4 @ $ 5 7`` -> ``i e o a a s s t``; plain numbers and number+unit tokens
 such as ``988``, ``50mg`` and ``3x`` are left alone), runs of 3+ identical letters cut to
-two (``dieeee`` -> ``diee``, ``killll`` -> ``kill``), the misspelling/shorthand map applied
+two (``dieeee`` -> ``diee``, ``killll`` -> ``kill``), punctuation turned into spaces
+except sentence ends (`` . ? ! `` kept as separate tokens) and the ``.`` and ``/`` inside
+numbers and units (``0.5 mg/kg``, ``150/95``), the misspelling/shorthand map applied
 word by word (``sucide`` -> ``suicide``, ``dont`` -> ``do not``, ``wanna`` -> ``want to``),
 whitespace collapsed.
 
@@ -61,6 +65,10 @@ _TOKEN = re.compile(r"[\w@$]+")
 _BANG_IN_WORD = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _JOINERS = re.compile(r"(?<=[a-z])[-_\u2010-\u2015](?=[a-z])")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
+_PUNCT = re.compile(r"[^\w\s.?!/%+*]")
+_SENTENCE_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_LOOSE_SLASH = re.compile(r"(?<!\w)/|/(?!\w)")
+_ENDERS = re.compile(r"([?!]+)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -114,6 +122,10 @@ def normalize(text: str, spellings: Mapping[str, str] | None = None) -> str:
     out = _BANG_IN_WORD.sub("i", out)
     out = _TOKEN.sub(_deleet_token, out)
     out = _REPEATS.sub(r"\1\1", out)
+    out = _PUNCT.sub(" ", out).replace("_", " ")
+    out = _SENTENCE_DOT.sub(" . ", out)
+    out = _LOOSE_SLASH.sub(" ", out)
+    out = _ENDERS.sub(r" \1 ", out)
     table = default_spellings() if spellings is None else spellings
     pattern, lookup = _speller(tuple(sorted(table.items())))
     if pattern is not None:

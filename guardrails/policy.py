@@ -3,8 +3,8 @@
     >>> policy = load_policy()                      # the folder next to this module
     >>> policy.resources[0].value
     '988'
-    >>> render(policy.messages["no_answer"], {"name": "Calm Clinic", "phone": "555-0100"})  # doctest: +ELLIPSIS
-    '...Calm Clinic...555-0100...'
+    >>> render("Call {name} at {phone}", {"name": "Calm Clinic", "phone": "555-0100"})
+    'Call Calm Clinic at 555-0100'
 
 Every problem found at load raises ``PolicyError("<file>: <field>: <problem>")`` so staff
 can find what to fix: a missing or empty field, a wrong type, a regex that doesn't
@@ -56,8 +56,46 @@ class PolicyError(ValueError):
     """A policy file is missing, malformed or unsafe. The message names file and field."""
 
 
-def phrase_regex(phrase: str) -> str:
-    """Compile a plain phrase into a regex over normalised text.
+def _phrase_units(phrase: str) -> list[str]:
+    """Split a phrase into regex units: one per letter (``k+``), separators, wildcards."""
+    words = phrase.lower().split()
+    if not words or words[0] == "*" or words[-1] == "*":
+        raise ValueError("a phrase needs at least one word and cannot start or end with *")
+    units: list[str] = []
+    for i, word in enumerate(words):
+        if word == "*":
+            units.append(_WILDCARD)
+            continue
+        squeezed = re.sub(r"(.)\1+", r"\1", word)
+        units.extend(f"{re.escape(ch)}+" if ch.isalpha() else re.escape(ch) for ch in squeezed)
+        if i < len(words) - 1:
+            units.append(_WORD_SEP)
+    return units
+
+
+def _trie_regex(sequences: list[list[str]]) -> str:
+    """One regex for many unit sequences, shared prefixes factored out (fast to match)."""
+    trie: dict[str, Any] = {}
+    for units in sequences:
+        node = trie
+        for unit in units:
+            node = node.setdefault(unit, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [unit + emit(child) for unit, child in node.items() if unit]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        if "" in node:
+            return "(?:" + body + ")?" if len(alts) == 1 else body + "?"
+        return body
+
+    return emit(trie)
+
+
+def phrase_regex(*phrases: str) -> str:
+    """Compile plain phrases into one regex over normalised text.
 
     Words are matched whole; any run of spaces/punctuation separates them; every letter may
     repeat (``kill`` matches ``kil``, ``kill`` and ``killl``); ``*`` stands for up to three
@@ -65,21 +103,11 @@ def phrase_regex(phrase: str) -> str:
 
     >>> bool(re.search(phrase_regex("kill myself"), "i could kil myself"))
     True
+    >>> bool(re.search(phrase_regex("kill myself", "kill me now", "end * life"), "end my whole life"))
+    True
     """
-    words = phrase.lower().split()
-    if not words or words[0] == "*" or words[-1] == "*":
-        raise ValueError("a phrase needs at least one word and cannot start or end with *")
-    parts: list[str] = []
-    for i, word in enumerate(words):
-        if word == "*":
-            parts.append(_WILDCARD)
-            continue
-        squeezed = re.sub(r"(.)\1+", r"\1", word)
-        piece = "".join(f"{re.escape(ch)}+" if ch.isalpha() else re.escape(ch) for ch in squeezed)
-        parts.append(piece)
-        if i < len(words) - 1:
-            parts.append(_WORD_SEP)
-    return r"(?<![a-z0-9])" + "".join(parts) + r"(?![a-z0-9])"
+    body = _trie_regex([_phrase_units(p) for p in phrases])
+    return r"(?<![a-z0-9])(?:" + body + r")(?![a-z0-9])"
 
 
 def render(template: str, clinic: Mapping[str, Any]) -> str:
@@ -223,29 +251,43 @@ class _File:
         self.terms = self._terms()
 
     def _terms(self) -> dict[str, str]:
-        """Named word lists (``terms:``) that patterns can use as ``<<name>>``."""
+        """Named word lists (``terms:``) that patterns can use as ``<<name>>``.
+
+        A list may include another list by naming it as an item: ``[<<named_meds>>, pills]``.
+        """
         raw = self.data.get("terms")
         if raw is None:
             return {}
         if not isinstance(raw, dict):
             raise self.fail("terms", "must be a mapping of name -> list of words")
-        out: dict[str, str] = {}
-        for name, words in raw.items():
+        lists: dict[str, tuple[str, ...]] = {}
+        for name in raw:
             if not isinstance(name, str) or not _ID.match(name):
                 raise self.fail(f"terms.{name}", "name must be lowercase letters, digits and underscores")
-            items = self.texts(raw, name, f"terms.{name}")
+            lists[name] = self.texts(raw, name, f"terms.{name}")
+        out: dict[str, str] = {}
+
+        def resolve(name: str, trail: tuple[str, ...]) -> str:
+            if name in out:
+                return out[name]
             words: set[str] = set()
             nested: list[str] = []
-            for i, word in enumerate(items):
+            for i, word in enumerate(lists[name]):
                 ref = re.fullmatch(r"<<([a-z0-9_]+)>>", word)
-                if ref:
-                    if ref.group(1) not in out:
-                        raise self.fail(f"terms.{name}[{i}]", f"<<{ref.group(1)}>> must be defined above this list")
-                    nested.append(out[ref.group(1)])
-                else:
+                if ref is None:
                     words.add(re.escape(word.lower()))
-            alternation = sorted(words, key=len, reverse=True) + nested
-            out[name] = "(?:" + "|".join(alternation) + ")"
+                    continue
+                other = ref.group(1)
+                if other not in lists:
+                    raise self.fail(f"terms.{name}[{i}]", f"unknown term list <<{other}>>")
+                if other in trail:
+                    raise self.fail(f"terms.{name}[{i}]", f"<<{other}>> includes itself")
+                nested.append(resolve(other, (*trail, other)))
+            out[name] = "(?:" + "|".join(sorted(words, key=len, reverse=True) + nested) + ")"
+            return out[name]
+
+        for name in lists:
+            resolve(name, (name,))
         return out
 
     def expand(self, pattern: str, fld: str) -> str:
@@ -312,9 +354,11 @@ class _File:
         sources: list[str] = []
         for i, phrase in enumerate(phrases):
             try:
-                sources.append(phrase_regex(phrase))
+                _phrase_units(phrase)
             except ValueError as exc:
                 raise self.fail(f"{fld}.phrases[{i}]", str(exc)) from None
+        if phrases:
+            sources.append(phrase_regex(*phrases))
         for i, pattern in enumerate(patterns):
             pattern = self.expand(pattern, f"{fld}.patterns[{i}]")
             try:
@@ -340,7 +384,8 @@ class _File:
         return out
 
     def ruleset(self) -> RuleSet:
-        return RuleSet(self.rules(self.data, "rules", "rules"), self.rules(self.data, "exemptions", "exemptions", False))
+        rules = self.rules(self.data, "rules", "rules")
+        return RuleSet(rules, self.rules(self.data, "exemptions", "exemptions", required=False))
 
     def template(self, data: Mapping[str, Any], key: str, fld: str) -> str:
         value = self.text(data, key, fld)

@@ -11,8 +11,9 @@ ROUTES: tuple[str, ...] = ("crisis", "dosing", "medical_advice", "out_of_scope",
 class Verdict:
     """What the guardrails decided for one user turn.
 
-    >>> Verdict(route="dosing", rule="dosing.amount", layer="rules", reason="matched dosing rule amount")
-    Verdict(route='dosing', rule='dosing.amount', layer='rules', reason='matched dosing rule amount', resources=False, score=None)
+    >>> v = Verdict(route="dosing", rule="dosing.amount", layer="rules", reason="matched dosing rule amount")
+    >>> (v.route, v.resources, v.score)
+    ('dosing', False, None)
     """
 
     route: str  # "crisis" | "dosing" | "medical_advice" | "out_of_scope" | "pass"

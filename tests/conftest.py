@@ -16,7 +16,8 @@ import pytest
 
 for _key, _value in {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                      "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false",
-                     "ANONYMIZED_TELEMETRY": "False", "TRANSFORMERS_VERBOSITY": "error"}.items():
+                     "ANONYMIZED_TELEMETRY": "False", "TRANSFORMERS_VERBOSITY": "error",
+                     "OPENBLAS_NUM_THREADS": "1"}.items():
     os.environ.setdefault(_key, _value)
 
 ROOT = Path(__file__).resolve().parent.parent

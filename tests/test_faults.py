@@ -22,7 +22,7 @@ def _settings(tmp_path: Path, **server) -> str:
 def test_corrupted_index_at_startup_is_rebuilt_with_a_log_line(tmp_path, index_path):
     index = tmp_path / "idx"
     shutil.copytree(index_path, index)
-    for file in (index / "chroma").rglob("*"):
+    for file in index.rglob("chroma*/**/*"):
         if file.is_file():
             file.write_bytes(b"corrupt" * 50)
     server = LiveServer(index=index, args=("--no-console",),

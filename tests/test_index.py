@@ -41,7 +41,7 @@ def test_missing_manifest_means_partly_written_and_is_rebuilt(tmp_path, corpus, 
 def test_corrupted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
     path = tmp_path / "idx"
     EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
-    for file in (path / "chroma").rglob("*"):
+    for file in path.rglob("chroma*/**/*"):
         if file.is_file():
             file.write_bytes(b"\x00garbage" * 100)
     index = EntryIndex(path, embeddings_factory=numpy_factory)

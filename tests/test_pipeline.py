@@ -18,7 +18,7 @@ def test_clinic_questions_use_clinic_settings(pipeline):
     from bot.settings import load_clinic
 
     reply = pipeline.run("what is your phone number?")
-    assert reply.route == "answer" and reply.entry_id.startswith("clinic")
+    assert reply.route == "answer" and reply.entry_id.startswith("contact-")
     assert load_clinic()["phone"] in reply.reply
 
 
