@@ -120,6 +120,7 @@ def build_console(pipeline: TurnPipeline, status: Any) -> gr.Blocks:
             table = gr.Dataframe(headers=CORPUS_HEADERS, value=lambda: browse("", "all", "all"),
                                  label="Entries", wrap=True, interactive=False)
             for control in (search, topic, review):
-                control.change(browse, [search, topic, review], table, api_visibility="private")
+                control.change(browse, [search, topic, review], table, api_name="browse_on_change",
+                               api_visibility="private")
             gr.Button("Search").click(browse, [search, topic, review], table, api_name="browse")
     return console

@@ -190,8 +190,8 @@ class EntryIndex:
         return MiniLMEmbeddings(backend=os.environ.get("FAQBOT_INDEX_EMBEDDINGS", "sentence-transformers"))
 
     # -- querying ----------------------------------------------------------------------------------
-    def query(self, vector: list[float], n: int) -> list[tuple[str, float]]:
-        """Nearest documents as (entry_id, cosine similarity), best first."""
+    def query(self, vector: list[float], n: int) -> list[tuple[str, str, float]]:
+        """Nearest documents as (entry_id, kind, cosine similarity), best first."""
         if self._collection is None:
             raise IndexUnavailableError("index not opened: call ensure() first")
         try:
@@ -200,7 +200,7 @@ class EntryIndex:
         except Exception as exc:
             raise IndexUnavailableError(f"vector store query failed: {type(exc).__name__}: {exc}") from exc
         metas, dists = result["metadatas"][0], result["distances"][0]
-        return [(m["entry_id"], 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+        return [(m["entry_id"], m["kind"], 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
 
     def healthy(self) -> bool:
         try:

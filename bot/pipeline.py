@@ -112,7 +112,8 @@ class TurnPipeline:
         t = time.perf_counter()
         query = RetrievalQuery(text=turn.text, vector=vectors[0],
                                context_text=turn.history[-1] if followup else None,
-                               context_vector=vectors[1] if followup else None)
+                               context_vector=vectors[1] if followup else None,
+                               on_topic=followup or self.guardrails.mentions_domain(turn.text))
         try:
             retrieval = self.retriever.run(query)
         except Exception as exc:  # noqa: BLE001 - store down: say so, keep guardrails working

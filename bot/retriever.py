@@ -4,10 +4,12 @@
     result = retriever.run(RetrievalQuery(text="how long is a session", vector=vec))
     result.best.entry_id, result.abstained, result.reason
 
-An entry's dense score is the best cosine over its question, alternates and answer. Its keyword score is
+An entry's dense score blends the cosines of its two best-matching phrasings (question or alternates),
+or takes its answer's cosine when that is higher. Its keyword score is
 BM25 over the whole entry, squashed to 0..1 by s / (s + KEYWORD_HALF). The fused score is
 `dense_weight * dense + (1 - dense_weight) * keyword`. The retriever abstains when the best fused score
-is under `min_score` or the best two are closer than `min_margin` (see docs/retrieval.md for calibration).
+is under `min_score` (`min_score_off_topic` when the question uses none of the clinic's words)
+or the best two are closer than `min_margin` (see docs/retrieval.md for calibration).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from bot.corpus import Corpus
 from bot.index import EntryIndex
 from bot.settings import RetrievalSettings
 
-KEYWORD_HALF = 6.0      # BM25 score that maps to 0.5
+KEYWORD_HALF = 10.0     # BM25 score that maps to 0.5
+PHRASING_WEIGHTS = (0.6, 0.4)
 CONTEXT_WEIGHT = 0.35   # how much an earlier turn counts in a follow-up
 
 
@@ -39,6 +42,7 @@ class RetrievalQuery:
     vector: np.ndarray
     context_text: str | None = None          # the earlier user turn a follow-up refers to
     context_vector: np.ndarray | None = None
+    on_topic: bool = True    # uses the clinic's vocabulary; off-topic messages need a higher score
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,30 @@ class HybridRetriever:
         self.index = index
         self.bm25 = BM25({e.id: " ".join((e.question, *e.alternates, e.answer)) for e in corpus.entries})
 
-    def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None) -> list[Candidate]:
+    def _dense(self, vector: np.ndarray) -> tuple[dict[str, float], float]:
+        """Per-entry dense score: the best two phrasings (0.6/0.4) or the answer, whichever is higher.
+
+        Two agreeing phrasings are stronger evidence than one lucky match, which keeps neighbouring
+        entries apart; the answer text still counts for questions phrased like the answer.
+        """
+        phrasings: dict[str, list[float]] = {}
+        answers: dict[str, float] = {}
+        hits = self.index.query(vector.tolist(), self.settings.candidates)
+        floor = hits[-1][2] if hits else 0.0   # documents beyond the neighbours score at most this
+        for entry_id, kind, cosine in hits:
+            if kind == "answer":
+                answers[entry_id] = max(cosine, answers.get(entry_id, -1.0))
+            else:
+                phrasings.setdefault(entry_id, []).append(cosine)
         dense: dict[str, float] = {}
-        for entry_id, cosine in self.index.query(vector.tolist(), self.settings.candidates):
-            if cosine > dense.get(entry_id, -1.0):
-                dense[entry_id] = cosine
-        floor = min(dense.values()) if dense else 0.0   # entries beyond the neighbours score at most this
+        for entry_id in set(phrasings) | set(answers):
+            top = sorted(phrasings.get(entry_id, []), reverse=True)[:2] + [floor, floor]
+            dense[entry_id] = max(PHRASING_WEIGHTS[0] * top[0] + PHRASING_WEIGHTS[1] * top[1],
+                                  answers.get(entry_id, -1.0))
+        return dense, floor
+
+    def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None) -> list[Candidate]:
+        dense, floor = self._dense(vector)
         keyword_raw = self.bm25.run(text, weights)
         w = self.settings.dense_weight
         candidates = []
@@ -95,9 +117,11 @@ class HybridRetriever:
         if not candidates:
             return Retrieval([], True, "nothing in the corpus resembles the question", used_context)
         best = candidates[0]
-        if best.score < self.settings.min_score:
+        threshold = self.settings.min_score if query.on_topic else self.settings.min_score_off_topic
+        if best.score < threshold:
+            kind = "" if query.on_topic else " (no clinic vocabulary in the question)"
             return Retrieval(candidates, True,
-                             f"best entry scored {best.score:.3f}, under the {self.settings.min_score} threshold",
+                             f"best entry scored {best.score:.3f}, under the {threshold} threshold{kind}",
                              used_context)
         if len(candidates) > 1 and best.score - candidates[1].score < self.settings.min_margin:
             return Retrieval(candidates, True,

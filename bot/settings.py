@@ -45,7 +45,8 @@ def index_dir() -> Path:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    min_score: float = 0.52
+    min_score: float = 0.45
+    min_score_off_topic: float = 0.6
     min_margin: float = 0.015
     dense_weight: float = 0.75
     candidates: int = 40
@@ -53,6 +54,7 @@ class RetrievalSettings:
 
     def validate(self, where: str) -> None:
         _check(0.0 <= self.min_score <= 1.0, where, "min_score", "must be between 0 and 1")
+        _check(0.0 <= self.min_score_off_topic <= 1.0, where, "min_score_off_topic", "must be between 0 and 1")
         _check(0.0 <= self.min_margin <= 0.5, where, "min_margin", "must be between 0 and 0.5")
         _check(0.0 <= self.dense_weight <= 1.0, where, "dense_weight", "must be between 0 and 1")
         _check(1 <= self.candidates <= 500, where, "candidates", "must be between 1 and 500")

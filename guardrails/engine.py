@@ -63,6 +63,13 @@ class Guardrails:
         """Normalise text with this policy's spelling map."""
         return normalize(text, self.policy.spellings)
 
+    def mentions_domain(self, message: str) -> bool:
+        """True when the message uses the clinic's vocabulary (ketamine, session, infusion, ...).
+
+        Retrieval asks for more confidence before answering a message without any of these words.
+        """
+        return self.policy.domain_vocabulary.search(self.normalize(message)) is not None
+
     def was_in_crisis(self, history_normalized: Sequence[str]) -> bool:
         """True when any earlier user message (judged with its own history) was crisis."""
         for i, text in enumerate(history_normalized):

@@ -19,7 +19,7 @@ def test_built_then_reused(tmp_path, corpus, numpy_factory, embed):
     assert EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory).ensure(corpus) == "reused"
     first = corpus.entries[0]
     hits = index.query(embed([first.question])[0].tolist(), n=5)
-    assert hits[0][0] == first.id and hits[0][1] > 0.99   # cosine similarity, not L2
+    assert hits[0][0] == first.id and hits[0][2] > 0.99   # cosine similarity, not L2
 
 
 def test_deleted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
