@@ -45,11 +45,11 @@ def index_dir() -> Path:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    min_score: float = 0.45
-    min_score_off_topic: float = 0.6
-    min_margin: float = 0.015
-    dense_weight: float = 0.75
-    candidates: int = 40
+    min_score: float = 0.54
+    min_score_off_topic: float = 0.54
+    min_margin: float = 0.0
+    dense_weight: float = 0.7
+    candidates: int = 60
     top_k: int = 3
 
     def validate(self, where: str) -> None:
