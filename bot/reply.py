@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from guardrails.policy import Resource  # the policy's resource, shown as-is (rendered)
+
 ROUTES = ("answer", "no_answer", "crisis", "dosing", "medical_advice", "out_of_scope", "fallback")
 
 
@@ -13,15 +15,6 @@ class SourceRef:
     id: str
     question: str
     source: str
-
-
-@dataclass(frozen=True)
-class Resource:
-    id: str
-    label: str
-    text: str
-    kind: str      # call | sms | web
-    value: str
 
 
 @dataclass(frozen=True)
