@@ -77,9 +77,51 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-async def _load(url: str, clients: int, seconds: float) -> dict:
-    import httpx
+class RawHttpClient:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams.
 
+    The load generator shares the 2 cores with the server; httpx costs a few ms of CPU per request,
+    this costs a fraction of one, so the figures measure the server rather than the client.
+    """
+
+    def __init__(self, host: str, port: int, headers: dict[str, str] | None = None) -> None:
+        self.host, self.port = host, port
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, payload: dict) -> tuple[int, bytes]:
+        body = json.dumps(payload).encode()
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n{self.extra}\r\n").encode()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionError("server closed the connection")
+        status = int(status_line.split()[1])
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value.strip())
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def _load(url: str, clients: int, seconds: float) -> dict:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors = 0
@@ -87,17 +129,19 @@ async def _load(url: str, clients: int, seconds: float) -> dict:
 
     async def worker(n: int) -> None:
         nonlocal errors
-        async with httpx.AsyncClient(timeout=30) as client:
-            i = n
-            while time.perf_counter() < deadline:
-                t = time.perf_counter()
-                try:
-                    r = await client.post(url + "/api/chat", json={"message": MESSAGES[i % len(MESSAGES)]})
-                    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                    latencies.append((time.perf_counter() - t) * 1000)
-                except httpx.HTTPError:
-                    errors += 1
-                i += 1
+        client = RawHttpClient(parsed.hostname, parsed.port)
+        i = n
+        while time.perf_counter() < deadline:
+            t = time.perf_counter()
+            try:
+                status, _ = await client.post_json("/api/chat", {"message": MESSAGES[i % len(MESSAGES)]})
+                statuses[status] = statuses.get(status, 0) + 1
+                latencies.append((time.perf_counter() - t) * 1000)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                errors += 1
+                await client.close()
+            i += 1
+        await client.close()
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(clients)))
@@ -109,7 +153,8 @@ async def _load(url: str, clients: int, seconds: float) -> dict:
             "p95_ms": _pct(latencies, 0.95) if latencies else None}
 
 
-def bench_server(clients: int, seconds: float, workers: int = 1) -> dict:
+def bench_server(clients: int, seconds: float, workers: int = 1, console: bool = False) -> dict:
+    """Start `faqbot serve` (by default without the staff console, as an API replica), load it, stop it."""
     import httpx
 
     port = _free_port()
@@ -120,7 +165,8 @@ def bench_server(clients: int, seconds: float, workers: int = 1) -> dict:
         env = {**os.environ, "FAQBOT_SETTINGS": str(settings)}
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port),
-                                 "--workers", str(workers)], cwd=home(), env=env,
+                                 "--workers", str(workers), *([] if console else ["--no-console"])],
+                                cwd=home(), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         try:
@@ -138,6 +184,7 @@ def bench_server(clients: int, seconds: float, workers: int = 1) -> dict:
             load["cold_start_to_first_answer_s"] = round(cold, 2)
             load["peak_rss_mb"] = _peak_rss_mb(proc.pid)
             load["workers"] = workers
+            load["console"] = console
             return load
         finally:
             proc.terminate()
@@ -152,7 +199,9 @@ def run_bench_command(args: argparse.Namespace) -> int:
     result["ask_cold"] = bench_ask_cold()
     if not args.skip_http:
         print(f"bench: /api/chat with {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
-        result["http"] = bench_server(args.clients, args.seconds)
+        result["http"] = bench_server(args.clients, args.seconds, workers=1)
+        print("bench: the same with --workers 2 ...", file=sys.stderr)
+        result["http_2_workers"] = bench_server(args.clients, args.seconds, workers=2)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
