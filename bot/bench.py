@@ -202,6 +202,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
         result["http"] = bench_server(args.clients, args.seconds, workers=1)
         print("bench: the same with --workers 2 ...", file=sys.stderr)
         result["http_2_workers"] = bench_server(args.clients, args.seconds, workers=2)
+        print("bench: cold start of the full `faqbot serve` (with the staff console) ...", file=sys.stderr)
+        result["http_with_console"] = bench_server(args.clients, min(args.seconds, 10.0), console=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
