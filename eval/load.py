@@ -3,7 +3,8 @@
     .venv/bin/python eval/load.py [--clients 32] [--seconds 60] [--out var/load.json]
 
 Each simulated client has its own address (X-Forwarded-For, trusted for 127.0.0.1 in this run only) and
-stays under the per-client limit; one extra "abusive" client sends as fast as it can and must get 429s,
+stays under the per-client limit; one extra "abusive" client (one address, six connections) sends as fast
+as it can and must get 429s,
 not errors. Halfway through, a crisis message is sent and must get the hand-off. Server memory (VmRSS)
 is sampled every 5 s. Traffic goes to 127.0.0.1 only and the run stops by itself.
 """
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot.bench import MESSAGES, _free_port, _pct  # noqa: E402
 
-PER_CLIENT_PER_MINUTE = 600
+PER_CLIENT_PER_MINUTE = 120
+ABUSIVE_CONNECTIONS = 6   # one address, several connections in parallel, no pauses
 
 
 def _rss_mb(pid: int) -> float:
@@ -78,8 +80,8 @@ async def run(url: str, pid: int, clients: int, seconds: float) -> dict:
                           has_988="988" in r.text, latency_ms=round((time.perf_counter() - t) * 1000, 1))
 
     start = time.perf_counter()
-    await asyncio.gather(*(client(n, False) for n in range(clients)), client(clients, True), sampler(),
-                         crisis_probe())
+    await asyncio.gather(*(client(n, False) for n in range(clients)),
+                         *(client(clients, True) for _ in range(ABUSIVE_CONNECTIONS)), sampler(), crisis_probe())
     elapsed = time.perf_counter() - start
     ok = statuses["normal"].get(200, 0) + statuses["abusive"].get(200, 0)
     return {

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+setup_start=$(date +%s)
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
@@ -18,4 +19,5 @@ if [ "$(cat .venv/.faqbot-installed 2>/dev/null || true)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -m pip check
   echo "$want" > .venv/.faqbot-installed
+  echo "setup: installed in $(( $(date +%s) - setup_start )) s"
 fi
