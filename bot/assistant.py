@@ -69,5 +69,4 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
     allowed = {e.render(clinic) for e in corpus.entries} | messages.templates()
     check = ReplyCheck(allowed=allowed, footer=messages.footer)
     pipeline = TurnPipeline(corpus, messages, guardrails, embeddings.embed, retriever, check, clinic)
-    pipeline.index = index  # for readiness probes
     return pipeline, status

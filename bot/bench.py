@@ -13,13 +13,13 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bot.report import percentile
 from bot.settings import home
 
 MESSAGES = [
@@ -30,11 +30,6 @@ MESSAGES = [
     "can ketamine help PTSD?", "what do I eat before treatment", "how much does it cost?",
     "what's the capital of peru?",
 ]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))], 2)
 
 
 def bench_in_process(turns: int) -> dict:
@@ -48,7 +43,8 @@ def bench_in_process(turns: int) -> dict:
         reply = pipeline.run(MESSAGES[i % len(MESSAGES)])
         for stage, ms in reply.timings_ms.items():
             stages.setdefault(stage, []).append(ms)
-    return {stage: {"p50_ms": _pct(v, 0.5), "p95_ms": _pct(v, 0.95), "n": len(v)} for stage, v in stages.items()}
+    return {stage: {"p50_ms": percentile(v, 50), "p95_ms": percentile(v, 95), "n": len(v)}
+            for stage, v in stages.items()}
 
 
 def bench_ask_cold(runs: int = 3) -> dict:
@@ -58,10 +54,11 @@ def bench_ask_cold(runs: int = 3) -> dict:
         subprocess.run([sys.executable, "-m", "bot.cli", "ask", "how long is a session?"], cwd=home(),
                        capture_output=True, check=True)
         times.append(time.perf_counter() - t)
-    return {"median_s": round(statistics.median(times), 2), "runs": [round(t, 2) for t in times]}
+    return {"median_s": percentile(times, 50), "runs": [round(t, 2) for t in times]}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -149,15 +146,14 @@ async def _load(url: str, clients: int, seconds: float) -> dict:
     ok = statuses.get(200, 0)
     return {"clients": clients, "seconds": round(elapsed, 1), "requests": sum(statuses.values()),
             "ok": ok, "requests_per_s": round(ok / elapsed, 1), "statuses": statuses, "errors": errors,
-            "p50_ms": _pct(latencies, 0.5) if latencies else None,
-            "p95_ms": _pct(latencies, 0.95) if latencies else None}
+            "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
 
 
 def bench_server(clients: int, seconds: float, workers: int = 1, console: bool = False) -> dict:
     """Start `faqbot serve` (by default without the staff console, as an API replica), load it, stop it."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Path(tmp) / "settings.yaml"
         # The benchmark measures capacity, so per-client rate limiting is lifted for it.

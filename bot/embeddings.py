@@ -11,12 +11,16 @@ Two backends compute the same all-MiniLM-L6-v2 vectors from the packaged weights
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from bot.index import MODEL_ID
 from bot.minilm import MiniLMEncoder, ModelMissingError, packaged_model_path
 
 BACKENDS = ("numpy", "sentence-transformers")
@@ -74,17 +78,10 @@ class CachedEmbed:
     """
 
     def __init__(self, embed, folder) -> None:  # noqa: ANN001
-        from pathlib import Path
-
         self.embed = embed
         self.folder = Path(folder)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        import hashlib
-        import json
-
-        from bot.index import MODEL_ID
-
         key = hashlib.sha256(json.dumps([MODEL_ID, list(texts)]).encode()).hexdigest()[:20]
         path = self.folder / f"vectors-{key}.npy"
         try:

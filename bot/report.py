@@ -42,7 +42,8 @@ def _ratio(hits: int, n: int) -> dict[str, Any]:
     return {"value": (hits / n) if n else None, "hits": hits, "n": n}
 
 
-def _percentile(values: Sequence[float], q: float) -> float | None:
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100, linear interpolation), rounded to 0.01; None for no values."""
     if not values:
         return None
     import numpy as np
@@ -116,10 +117,10 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "hit_at_1": _ratio(hit1, len(ranked)),
         "hit_at_3": _ratio(hit3, len(ranked)),
         "mrr": {"value": (mrr_sum / len(ranked)) if ranked else None, "n": len(ranked)},
-        "latency_ms": {"p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95),
+        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
                        "mean": round(sum(latencies) / len(latencies), 2) if latencies else None,
                        "max": round(max(latencies), 2) if latencies else None, "n": len(latencies)},
-        "stage_latency_ms": {stage: {"p50": _percentile(v, 50), "p95": _percentile(v, 95), "n": len(v)}
+        "stage_latency_ms": {stage: {"p50": percentile(v, 50), "p95": percentile(v, 95), "n": len(v)}
                              for stage, v in stages.items()},
     }
 
@@ -231,31 +232,28 @@ def layer_gains(results: Sequence[dict[str, Any]], metrics: dict[str, Any],
     def answered(r: dict[str, Any]) -> bool:
         return r["route"] == "answer"
 
+    def answered_by_baselines(want, verb: str) -> str:  # noqa: ANN001
+        """'bm25 <verb> k of n; dense <verb> k of n' over the cases `want` selects."""
+        parts = []
+        for n in names:
+            k, total = count(baseline_results[n], want, answered)
+            parts.append(f"{n} {verb} {k} of {total}")
+        return "; ".join(parts)
+
     lines = []
-    parts = []
-    for n in names:
-        k, total = count(baseline_results[n], is_crisis, answered)
-        parts.append(f"{n} replied with an FAQ answer to {k} of {total}")
     lines.append(
         f"**Crisis guardrail** (rules + example similarity): crisis recall {fmt_metric(metrics['crisis_recall'])} "
-        f"for us vs {vs('crisis_recall')}. Of the crisis messages, {'; '.join(parts)} instead of the 988/911 "
+        f"for us vs {vs('crisis_recall')}. Of the crisis messages, "
+        f"{answered_by_baselines(is_crisis, 'replied with an FAQ answer to')} instead of the 988/911 "
         f"hand-off. The cost: a false-crisis rate of {fmt_metric(metrics['false_crisis_rate'])} on the other cases.")
-    parts = []
-    for n in names:
-        k, total = count(baseline_results[n], is_decline, answered)
-        parts.append(f"{n} answered {k} of {total}")
     lines.append(
         f"**Dosing and medical-advice declines**: decline recall {fmt_metric(metrics['decline_recall'])} "
-        f"for us vs {vs('decline_recall')}; of the dose and personal-advice questions {'; '.join(parts)} "
-        f"with whatever entry ranked first.")
-    parts = []
-    for n in names:
-        k, total = count(baseline_results[n], is_abstain, answered)
-        parts.append(f"{n} answered {k} of {total}")
+        f"for us vs {vs('decline_recall')}; of the dose and personal-advice questions "
+        f"{answered_by_baselines(is_decline, 'answered')} with whatever entry ranked first.")
     lines.append(
         f"**Abstaining** (retrieval score/margin threshold + scope rules): abstain accuracy "
         f"{fmt_metric(metrics['abstain_accuracy'])} for us vs {vs('abstain_accuracy')}; on questions the FAQ "
-        f"cannot answer {'; '.join(parts)} with an unrelated entry.")
+        f"cannot answer {answered_by_baselines(is_abstain, 'answered')} with an unrelated entry.")
     lines.append(
         f"**Hybrid retrieval** (MiniLM over question + alternates + answer, fused with BM25): hit@1 "
         f"{fmt_metric(metrics['hit_at_1'])} for us vs {vs('hit_at_1')}; hit@3 {fmt_metric(metrics['hit_at_3'])} "

@@ -203,7 +203,7 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
     @app.get("/readyz", tags=["ops"])
     def readyz() -> JSONResponse:
         """Ready: model loaded and index open. 503 while answers are unavailable."""
-        index_ok = pipeline.retriever is not None and pipeline.index.healthy()
+        index_ok = pipeline.retriever is not None and pipeline.retriever.index.healthy()
         body = {"ready": bool(status.model_loaded and index_ok), "model_loaded": status.model_loaded,
                 "index": "open" if index_ok else "unavailable", "index_status": status.index,
                 "entries": status.corpus_entries, "corpus_hash": status.corpus_hash,

@@ -25,7 +25,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bot.bench import MESSAGES, _free_port, _pct  # noqa: E402
+from bot.bench import MESSAGES, free_port  # noqa: E402
+from bot.report import percentile  # noqa: E402
 
 PER_CLIENT_PER_MINUTE = 120
 ABUSIVE_CONNECTIONS = 6   # one address, several connections in parallel, no pauses
@@ -91,7 +92,7 @@ async def run(url: str, pid: int, clients: int, seconds: float) -> dict:
         "server_errors_5xx": sum(v for s in statuses.values() for k, v in s.items() if k >= 500),
         "normal_clients_429": statuses["normal"].get(429, 0),
         "abusive_client_429": statuses["abusive"].get(429, 0),
-        "p50_ms": _pct(latencies, 0.5), "p95_ms": _pct(latencies, 0.95),
+        "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
         "memory_mb": {"first": memory[0] if memory else None, "last": memory[-1] if memory else None,
                       "max": max(memory) if memory else None, "samples": memory},
         "crisis_during_load": crisis,
@@ -105,7 +106,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--out", default=str(ROOT / "var" / "load.json"))
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Path(tmp) / "settings.yaml"
         settings.write_text(f"server:\n  rate_limit_per_minute: {PER_CLIENT_PER_MINUTE}\n  rate_limit_burst: 20\n"

@@ -6,13 +6,14 @@ The model is loaded once per test session; the index is built once into a sessio
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from bot.bench import free_port  # noqa: F401 - re-exported for the tests
 
 for _key, _value in {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                      "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false",
@@ -61,12 +62,6 @@ def assistant(corpus, embeddings, index_path):
 @pytest.fixture(scope="session")
 def pipeline(assistant):
     return assistant[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:
