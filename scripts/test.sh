@@ -19,7 +19,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 echo "== ruff"
-.venv/bin/ruff check bot guardrails tests eval
+.venv/bin/ruff check bot guardrails tests eval scripts
+echo "== dependency audit"
+.venv/bin/python scripts/audit.py
 echo "== corpus check"
 .venv/bin/faqbot corpus check
 echo "== pytest"
