@@ -260,6 +260,7 @@ def test_ordinary_questions_pass(guard, question):
         ("can I do a shot of tequila after my session", "dosing"),
         ("Is 'low dose' ketamine a different kind of treatment from the regular kind?", "pass"),
         ("what low dose should I take", "dosing"),
+        ("what's the difference between ketamine for anesthesia and the low-dose kind for depression", "pass"),
         ("After my first round of treatment, will I need top-up sessions?", "pass"),
         ("can I top up if it wears off", "dosing"),
         ("how many times a week do i come in", "pass"),
