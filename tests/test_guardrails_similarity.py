@@ -44,6 +44,7 @@ INDIRECT_CRISIS = [
 
 NOT_CRISIS_EXTRA = [
     "How long is a session?",
+    "cant make it thurs anymore, how do i cancel",   # once caught: "can't ... anymore" near an example
     "What should I wear to my infusion?",
     "Does ketamine make you dizzy?",
     "Can I drive home after treatment?",
