@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.check import ReplyCheck
-from bot.corpus import Corpus, load_corpus
+from bot.classifier import EntryClassifier
+from bot.corpus import Corpus, load_corpus, load_negatives
 from bot.embeddings import CachedEmbed, MiniLMEmbeddings
 from bot.index import EntryIndex
 from bot.messages import render_messages
@@ -46,6 +47,7 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
     clinic = load_clinic()
     policy = load_policy(policy_dir)
     corpus = corpus or load_corpus()
+    negatives = load_negatives()
     status = Status(corpus_entries=len(corpus), corpus_hash=corpus.content_hash)
     placeholders = clinic_placeholders(clinic)
     if placeholders:
@@ -61,7 +63,8 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
     retriever: HybridRetriever | None = None
     try:
         status.index = index.ensure(corpus)
-        retriever = HybridRetriever(corpus, index, settings.retrieval)
+        classifier = EntryClassifier.for_index(index, cache(list(negatives)) if negatives else None)
+        retriever = HybridRetriever(corpus, index, settings.retrieval, classifier)
     except Exception as exc:  # noqa: BLE001 - store down: guardrails and fallbacks keep working
         status.index_error = f"{type(exc).__name__}: {exc}"
         log.error("index unavailable: %s", status.index_error)

@@ -79,17 +79,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     import shutil
 
-    from bot.corpus import load_corpus
-    from bot.index import EntryIndex
+    from bot.assistant import build_pipeline
     from bot.settings import index_dir
 
-    corpus = load_corpus()
     path = index_dir()
     if args.force and not args.chroma_url and path.exists():
         shutil.rmtree(path)
-    status = EntryIndex(path, chroma_url=args.chroma_url).ensure(corpus)
+    # The whole start-up, so the entry classifier and cached vectors are ready before the first turn.
+    _, status = build_pipeline(chroma_url=args.chroma_url)
+    if status.index_error:
+        print(f"faqbot index: {status.index_error}", file=sys.stderr)
+        return 1
     where = args.chroma_url or str(path)
-    print(f"index {status}: {len(corpus)} entries, corpus {corpus.content_hash}, at {where}")
+    print(f"index {status.index}: {status.corpus_entries} entries, corpus {status.corpus_hash}, at {where}; "
+          "entry classifier ready")
     return 0
 
 

@@ -18,7 +18,7 @@ import gradio as gr
 from bot.corpus import TOPICS, Entry, load_corpus
 from bot.pipeline import InputError, TurnPipeline
 
-CANDIDATE_HEADERS = ["entry", "question", "fused score", "dense (cosine)", "keyword (BM25, 0-1)"]
+CANDIDATE_HEADERS = ["entry", "question", "score", "dense (cosine)", "keyword (BM25, 0-1)", "classifier (probability)"]
 CORPUS_HEADERS = ["id", "topic", "status", "question", "answer", "source"]
 
 
@@ -34,7 +34,7 @@ def explain(pipeline: TurnPipeline, message: str, history: list[str]) -> tuple[s
            f"({', '.join(f'{k} {v:.1f}' for k, v in reply.timings_ms.items() if k != 'total')})")
     if reply.resources:
         why += "  \n**Crisis resources shown:** " + ", ".join(r.label for r in reply.resources)
-    candidates = [[c.id, c.question, c.score, c.dense, c.keyword] for c in reply.candidates]
+    candidates = [[c.id, c.question, c.score, c.dense, c.keyword, c.probability] for c in reply.candidates]
     entry_md = ""
     if reply.sources:
         entry = pipeline.corpus.get(reply.sources[0].id)

@@ -179,3 +179,26 @@ def load_corpus(directory: Path | None = None) -> Corpus:
 def _hash(entries: tuple[Entry, ...]) -> str:
     payload = [[e.id, e.topic, e.question, list(e.alternates), e.answer] for e in entries]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def negatives_path(directory: Path | None = None) -> Path:
+    return (directory or corpus_dir()).parent / "negatives" / "unanswerable.yaml"
+
+
+def load_negatives(path: Path | None = None) -> tuple[str, ...]:
+    """Questions no entry answers (`corpus/negatives/unanswerable.yaml`): the classifier's "none" class.
+
+    Never served. A missing file means no negatives; a broken one is an error naming the file and field.
+    """
+    path = path or negatives_path()
+    if not path.exists():
+        return ()
+    name = f"negatives/{path.name}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise CorpusError(name, None, None, f"not valid UTF-8 YAML: {exc}") from exc
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
+        raise CorpusError(name, None, "questions", "must be a list of non-empty strings")
+    return tuple(q.strip() for q in questions)

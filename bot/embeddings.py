@@ -40,7 +40,8 @@ class MiniLMEmbeddings(Embeddings):
         else:
             model = _st_model()
             self._encode = lambda texts: model.encode(
-                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+                texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,   # progress bars would fill the server log during a rebuild
             ).astype(np.float32)
 
     def embed(self, texts: list[str]) -> np.ndarray:

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from bot.corpus import Corpus
 
 log = logging.getLogger("faqbot.index")
@@ -201,6 +203,22 @@ class EntryIndex:
             raise IndexUnavailableError(f"vector store query failed: {type(exc).__name__}: {exc}") from exc
         metas, dists = result["metadatas"][0], result["distances"][0]
         return [(m["entry_id"], m["kind"], 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+
+    @property
+    def collection_name(self) -> str:
+        if self._collection is None:
+            raise IndexUnavailableError("index not opened: call ensure() first")
+        return str(self._collection.name)
+
+    def vectors(self) -> tuple[np.ndarray, list[str]]:
+        """Every stored vector with its entry id, for training the entry classifier."""
+        if self._collection is None:
+            raise IndexUnavailableError("index not opened: call ensure() first")
+        try:
+            result = self._collection.get(include=["embeddings", "metadatas"])
+        except Exception as exc:
+            raise IndexUnavailableError(f"vector store read failed: {type(exc).__name__}: {exc}") from exc
+        return np.asarray(result["embeddings"], dtype=np.float32), [m["entry_id"] for m in result["metadatas"]]
 
     def healthy(self) -> bool:
         try:

@@ -3,7 +3,8 @@
 Errors (exit 1): a file that does not load (schema, YAML, ids, missing source or review, dose amount,
 answers too long, unknown placeholders), seeds cited that do not exist, and two entries whose questions
 are so close that retrieval could not tell them apart (MiniLM cosine >= NEAR_DUPLICATE, or identical
-wording), or an alternate phrasing shared by two entries.
+wording), or an alternate phrasing shared by two entries, and a broken negatives file or a negative
+question that is also an entry's phrasing (corpus/negatives/unanswerable.yaml).
 Warnings: draft/rejected entries (not served), clinic placeholders still unset.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.corpus import CorpusError, Entry, load_file
+from bot.corpus import CorpusError, Entry, load_file, load_negatives, negatives_path
 from bot.settings import clinic_placeholders, corpus_dir, home, load_clinic
 
 NEAR_DUPLICATE = 0.93
@@ -71,6 +72,15 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
                 report.errors.append(f"{e.file}: entry {e.id}: field alternates: {text!r} is also a phrasing of "
                                      f"entry {other}")
             phrasings.setdefault(key, e.id)
+
+    try:
+        for text in load_negatives(negatives_path(directory)):
+            entry_id = phrasings.get(" ".join(text.lower().split()).strip(" ?.!"))
+            if entry_id:
+                report.errors.append(f"negatives/unanswerable.yaml: field questions: {text!r} is a phrasing of "
+                                     f"entry {entry_id}: a question cannot be both answered and unanswerable")
+    except CorpusError as exc:
+        report.errors.append(str(exc))
 
     if embed and len(entries) > 1:
         report.errors.extend(_near_duplicates(entries))

@@ -135,7 +135,8 @@ class TurnPipeline:
                      resources=list(m.resources) if verdict.resources else [])
 
     def _compose(self, verdict: Verdict, retrieval: Retrieval) -> Reply:
-        candidates = [CandidateView(c.entry_id, self._entries[c.entry_id].question, c.score, c.dense, c.keyword)
+        candidates = [CandidateView(c.entry_id, self._entries[c.entry_id].question, c.score, c.dense, c.keyword,
+                                    c.probability)
                       for c in retrieval.candidates]
         reason = retrieval.reason + (" (read with the previous question)" if retrieval.used_context else "")
         if verdict.resources:

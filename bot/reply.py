@@ -25,6 +25,7 @@ class CandidateView:
     score: float
     dense: float
     keyword: float
+    probability: float = 0.0   # the entry classifier's
 
 
 @dataclass

@@ -1,15 +1,17 @@
-"""Hybrid retrieval: dense MiniLM similarity from Chroma fused with BM25, ranked per corpus entry.
+"""Hybrid retrieval: dense MiniLM similarity from Chroma, BM25 and an entry classifier, ranked per entry.
 
-    retriever = HybridRetriever(corpus, index, settings.retrieval)
+    retriever = HybridRetriever(corpus, index, settings.retrieval, EntryClassifier.for_index(index, negatives))
     result = retriever.run(RetrievalQuery(text="how long is a session", vector=vec))
     result.best.entry_id, result.abstained, result.reason
 
 An entry's dense score blends the cosines of its two best-matching phrasings (question or alternates),
 or takes its answer's cosine when that is higher. Its keyword score is
 BM25 over the whole entry, squashed to 0..1 by s / (s + KEYWORD_HALF). The fused score is
-`dense_weight * dense + (1 - dense_weight) * keyword`. The retriever abstains when the best fused score
-is under `min_score` (`min_score_off_topic` when the question uses none of the clinic's words)
-or the best two are closer than `min_margin` (see docs/retrieval.md for calibration).
+`dense_weight * dense + (1 - dense_weight) * keyword`; the score blends it with the entry classifier's
+probability (`bot/classifier.py`): `(1 - classifier_weight) * fused + classifier_weight * probability`.
+The retriever abstains when the best score is under `min_score` (`min_score_off_topic` when the
+question uses none of the clinic's words) or the best two are closer than `min_margin` (see
+docs/retrieval.md for calibration).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.bm25 import BM25, tokenize
+from bot.classifier import EntryClassifier
 from bot.corpus import Corpus
 from bot.index import EntryIndex
 from bot.settings import RetrievalSettings
@@ -34,6 +37,7 @@ class Candidate:
     score: float
     dense: float
     keyword: float
+    probability: float = 0.0   # the entry classifier's
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,12 @@ class Retrieval:
 
 
 class HybridRetriever:
-    def __init__(self, corpus: Corpus, index: EntryIndex, settings: RetrievalSettings) -> None:
+    def __init__(self, corpus: Corpus, index: EntryIndex, settings: RetrievalSettings,
+                 classifier: EntryClassifier) -> None:
         settings.validate("retrieval settings")
         self.settings = settings
         self.index = index
+        self.classifier = classifier
         self.bm25 = BM25({e.id: " ".join((e.question, *e.alternates, e.answer)) for e in corpus.entries})
 
     def _dense(self, vector: np.ndarray) -> tuple[dict[str, float], float]:
@@ -89,13 +95,17 @@ class HybridRetriever:
     def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None) -> list[Candidate]:
         dense, floor = self._dense(vector)
         keyword_raw = self.bm25.run(text, weights)
-        w = self.settings.dense_weight
+        probabilities = self.classifier.run(vector)
+        w, cw = self.settings.dense_weight, self.settings.classifier_weight
+        likely = {e for e, p in probabilities.items() if p >= 0.01}
         candidates = []
-        for entry_id in set(dense) | set(keyword_raw):
+        for entry_id in set(dense) | set(keyword_raw) | likely:
             d = dense.get(entry_id, floor)
             k = keyword_raw.get(entry_id, 0.0)
             k = k / (k + KEYWORD_HALF)
-            candidates.append(Candidate(entry_id, round(w * d + (1 - w) * k, 4), round(d, 4), round(k, 4)))
+            p = probabilities.get(entry_id, 0.0)
+            score = (1 - cw) * (w * d + (1 - w) * k) + cw * p
+            candidates.append(Candidate(entry_id, round(score, 4), round(d, 4), round(k, 4), round(p, 4)))
         candidates.sort(key=lambda c: (-c.score, c.entry_id))
         return candidates
 

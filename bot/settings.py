@@ -49,6 +49,7 @@ class RetrievalSettings:
     min_score_off_topic: float = 0.54
     min_margin: float = 0.0
     dense_weight: float = 0.7
+    classifier_weight: float = 0.25
     candidates: int = 60
     top_k: int = 3
 
@@ -57,6 +58,7 @@ class RetrievalSettings:
         _check(0.0 <= self.min_score_off_topic <= 1.0, where, "min_score_off_topic", "must be between 0 and 1")
         _check(0.0 <= self.min_margin <= 0.5, where, "min_margin", "must be between 0 and 0.5")
         _check(0.0 <= self.dense_weight <= 1.0, where, "dense_weight", "must be between 0 and 1")
+        _check(0.0 <= self.classifier_weight <= 1.0, where, "classifier_weight", "must be between 0 and 1")
         _check(1 <= self.candidates <= 500, where, "candidates", "must be between 1 and 500")
         _check(1 <= self.top_k <= 10, where, "top_k", "must be between 1 and 10")
 

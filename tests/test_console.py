@@ -17,6 +17,7 @@ def test_a_question_returns_the_answer_and_why(staff, corpus):
     assert "retrieval.match" in why and "best entry scored" in why
     rows = candidates["data"] if isinstance(candidates, dict) else candidates
     assert rows[0][0] == "sessions-length" and len(rows) >= 2
+    assert 0.5 < rows[0][5] <= 1.0   # the classifier's probability is shown beside the other scores
     assert ".txt" in entry and "sessions-length" in entry
 
 

@@ -119,3 +119,22 @@ def test_cli_corpus_check_passes_and_stays_light():
     assert run.returncode == 0, run.stdout + run.stderr
     assert "HEAVY []" in run.stdout
     assert "0 error(s)" in run.stdout
+
+
+def test_negatives_file_is_checked(tmp_path):
+    """corpus/negatives/unanswerable.yaml: broken -> named; a negative that is also a phrasing -> error."""
+    from bot.corpus import load_negatives
+
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES, folder)
+    negatives = tmp_path / "negatives" / "unanswerable.yaml"
+    negatives.parent.mkdir()
+    negatives.write_text("questions: [fine, 7]\n")
+    with pytest.raises(CorpusError, match=r"negatives/unanswerable\.yaml: field questions: must be a list"):
+        load_negatives(negatives)
+    assert any("field questions" in e for e in lint_corpus(folder, embed=False).errors)
+    negatives.write_text("questions:\n  - is there wifi in the waiting room\n"
+                         "  - How long does one ketamine session take?\n")
+    report = lint_corpus(folder, embed=False)
+    assert any("is a phrasing of entry sessions-length" in e for e in report.errors), report.errors
+    assert load_negatives(tmp_path / "missing.yaml") == ()

@@ -13,47 +13,53 @@ def numpy_factory(embeddings):
     return lambda: embeddings
 
 
-def test_built_then_reused(tmp_path, corpus, numpy_factory, embed):
+@pytest.fixture()
+def small_corpus(corpus):
+    """Eight entries: these tests are about building and rebuilding, so a small index keeps them quick."""
+    return replace(corpus, entries=corpus.entries[:8], content_hash="small" + corpus.content_hash[5:])
+
+
+def test_built_then_reused(tmp_path, small_corpus, numpy_factory, embed):
     index = EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory)
-    assert index.ensure(corpus) == "built"
-    assert EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory).ensure(corpus) == "reused"
-    first = corpus.entries[0]
+    assert index.ensure(small_corpus) == "built"
+    assert EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory).ensure(small_corpus) == "reused"
+    first = small_corpus.entries[0]
     hits = index.query(embed([first.question])[0].tolist(), n=5)
     assert hits[0][0] == first.id and hits[0][2] > 0.99   # cosine similarity, not L2
 
 
-def test_deleted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
+def test_deleted_index_is_rebuilt(tmp_path, small_corpus, numpy_factory, embed):
     path = tmp_path / "idx"
-    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus)
     shutil.rmtree(path)
     index = EntryIndex(path, embeddings_factory=numpy_factory)
-    assert index.ensure(corpus) == "built"
+    assert index.ensure(small_corpus) == "built"
     assert index.query(embed(["hello"])[0].tolist(), n=3)
 
 
-def test_missing_manifest_means_partly_written_and_is_rebuilt(tmp_path, corpus, numpy_factory):
+def test_missing_manifest_means_partly_written_and_is_rebuilt(tmp_path, small_corpus, numpy_factory):
     path = tmp_path / "idx"
-    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus)
     (path / "manifest.json").unlink()
-    assert EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus).startswith("rebuilt")
+    assert EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus).startswith("rebuilt")
 
 
-def test_corrupted_index_is_rebuilt(tmp_path, corpus, numpy_factory, embed):
+def test_corrupted_index_is_rebuilt(tmp_path, small_corpus, numpy_factory, embed):
     path = tmp_path / "idx"
-    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus)
     for file in path.rglob("chroma*/**/*"):
         if file.is_file():
             file.write_bytes(b"\x00garbage" * 100)
     index = EntryIndex(path, embeddings_factory=numpy_factory)
-    assert index.ensure(corpus).startswith("rebuilt")
-    first = corpus.entries[0]
+    assert index.ensure(small_corpus).startswith("rebuilt")
+    first = small_corpus.entries[0]
     assert index.query(embed([first.question])[0].tolist(), n=3)[0][0] == first.id
 
 
-def test_corpus_change_triggers_rebuild(tmp_path, corpus, numpy_factory):
+def test_corpus_change_triggers_rebuild(tmp_path, small_corpus, numpy_factory):
     path = tmp_path / "idx"
-    EntryIndex(path, embeddings_factory=numpy_factory).ensure(corpus)
-    changed = replace(corpus, entries=corpus.entries[1:], content_hash="changed0000000000")
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus)
+    changed = replace(small_corpus, entries=small_corpus.entries[1:], content_hash="changed0000000000")
     index = EntryIndex(path, embeddings_factory=numpy_factory)
     assert index.ensure(changed) == "rebuilt: corpus changed"
     assert index._collection.count() == len(documents(changed))

@@ -1,0 +1,76 @@
+"""The entry classifier: trained from the real index's vectors, cached beside it, rebuilt when unreadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.classifier import EntryClassifier
+
+
+@pytest.fixture(scope="module")
+def index(pipeline):
+    return pipeline.retriever.index
+
+
+def test_trained_from_the_index_covers_every_entry(pipeline, corpus):
+    classifier = pipeline.retriever.classifier
+    assert set(classifier.entry_ids) == {e.id for e in corpus.entries} | {""}   # "" is the "none" class
+
+
+def test_tells_neighbouring_entries_apart(pipeline, embed):
+    classifier = pipeline.retriever.classifier
+    for text, entry in [("I need to move my appointment to a different day", "contact-reschedule"),
+                        ("how do I book my first visit", "contact-booking"),
+                        ("does my health plan pay for any of this", "contact-insurance")]:
+        probs = classifier.run(embed([text])[0])
+        assert max(probs, key=probs.get) == entry, text
+        assert 0.5 < sum(probs.values()) <= 1.0 + 1e-6   # the rest is the "none" class
+
+
+@pytest.fixture(scope="module")
+def negatives(embed):
+    from bot.corpus import load_negatives
+
+    return embed(list(load_negatives()))
+
+
+def test_cached_beside_the_index_and_reused(pipeline, index, negatives):
+    files = list(Path(index.path).glob("classifier-*.npz"))
+    assert len(files) == 1
+    np.testing.assert_array_equal(EntryClassifier.load(files[0]).weights, pipeline.retriever.classifier.weights)
+    again = EntryClassifier.for_index(index, negatives)
+    np.testing.assert_array_equal(again.weights, pipeline.retriever.classifier.weights)
+    assert list(Path(index.path).glob("classifier-*.npz")) == files
+
+
+def test_unreadable_cache_is_retrained(index, negatives, tmp_path):
+    files = list(Path(index.path).glob("classifier-*.npz"))
+    original = EntryClassifier.load(files[0])
+    broken = tmp_path / files[0].name
+    broken.write_bytes(b"not a numpy archive")
+    # Point a copy of the index at a folder whose cache file is garbage.
+    index_copy = object.__new__(type(index))
+    index_copy.__dict__.update(index.__dict__, path=tmp_path)
+    retrained = EntryClassifier.for_index(index_copy, negatives)
+    assert retrained.entry_ids == original.entry_ids
+    np.testing.assert_allclose(retrained.weights, original.weights, atol=1e-3)
+    assert EntryClassifier.load(broken).entry_ids == original.entry_ids   # the cache was rewritten
+
+
+def test_rejects_mismatched_weights():
+    with pytest.raises(ValueError, match="do not match"):
+        EntryClassifier(["a", "b"], np.zeros((3, 4)), np.zeros(2))
+    with pytest.raises(ValueError, match="at least two"):
+        EntryClassifier(["a"], np.zeros((1, 4)), np.zeros(1))
+
+
+def test_negatives_leave_off_topic_questions_with_little_probability(pipeline, embed):
+    """With the "none" class, an off-topic question no longer gets a confident entry."""
+    classifier = pipeline.retriever.classifier
+    assert "" in classifier.entry_ids   # trained with corpus/negatives/unanswerable.yaml
+    on_topic, off_topic = embed(["how long does one ketamine session take", "how do I make sourdough starter"])
+    assert sum(classifier.run(on_topic).values()) > 0.8
+    assert sum(classifier.run(off_topic).values()) < 0.5
