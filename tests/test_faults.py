@@ -141,3 +141,30 @@ def test_rate_limit_is_shared_across_replicas_with_redis(tmp_path, index_path):
         for replica in replicas:
             replica.stop()
         redis.terminate()
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:   # field 4 of /proc/PID/stat: the parent's pid
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def test_workers_flag_runs_several_worker_processes(tmp_path, index_path):
+    server = LiveServer(index=index_path, args=("--no-console", "--workers", "2"),
+                        env_extra={"FAQBOT_SETTINGS": _settings(tmp_path)}).wait_ready(path="/readyz")
+    try:
+        # uvicorn starts each worker as a spawned child ("spawn_main"); the resource tracker does not count
+        workers = [p for p in _children(server.proc.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert len(workers) == 2, _children(server.proc.pid)
+        with httpx.Client(timeout=30) as client:
+            replies = [client.post(server.url + "/api/chat", json={"message": "how long is a session?"})
+                       for _ in range(12)]
+        assert all(r.status_code == 200 and r.json()["route"] == "answer" for r in replies)
+    finally:
+        server.stop()
