@@ -29,6 +29,7 @@ import numpy as np
 log = logging.getLogger("faqbot.classifier")
 REGULARISATION_C = 256.0   # inverse L2 strength; chosen by cross-validation over held-out alternates
 NONE = ""                  # the class of questions no entry answers
+NONE_WEIGHT = 1.0          # each negative's weight in training, relative to one phrasing (cross-validated)
 
 
 class EntryClassifier:
@@ -45,19 +46,21 @@ class EntryClassifier:
 
     @classmethod
     def train(cls, vectors: np.ndarray, labels: list[str], negatives: np.ndarray | None = None,
-              c: float = REGULARISATION_C) -> EntryClassifier:
+              c: float = REGULARISATION_C, none_weight: float = NONE_WEIGHT) -> EntryClassifier:
         from sklearn.linear_model import LogisticRegression  # heavy import: only when (re)training
 
         if len(set(labels) - {NONE}) < 2:
             raise ValueError("a classifier needs phrasings of at least two entries")
         vectors = np.asarray(vectors, dtype=np.float64)
         labels = list(labels)
+        weights = [1.0] * len(labels)
         if negatives is not None and len(negatives):
             vectors = np.vstack([vectors, np.asarray(negatives, dtype=np.float64)])
             labels += [NONE] * len(negatives)
+            weights += [none_weight] * len(negatives)
         entry_ids = sorted(set(labels))
         model = LogisticRegression(C=c, max_iter=3000)
-        model.fit(vectors, labels)
+        model.fit(vectors, labels, sample_weight=np.asarray(weights))
         order = [list(model.classes_).index(e) for e in entry_ids]
         return cls(entry_ids, model.coef_[order], model.intercept_[order])
 
@@ -86,7 +89,7 @@ class EntryClassifier:
         """The classifier for a `bot.index.EntryIndex`'s contents and these negatives' vectors, from the
         cache beside the index or trained now."""
         negatives = None if negatives is None or not len(negatives) else np.asarray(negatives, dtype=np.float32)
-        digest = hashlib.sha256(f"{index.collection_name}|{REGULARISATION_C}".encode())
+        digest = hashlib.sha256(f"{index.collection_name}|{REGULARISATION_C}|{NONE_WEIGHT}".encode())
         if negatives is not None:
             digest.update(negatives.tobytes())
         path = Path(index.path) / f"classifier-{digest.hexdigest()[:16]}.npz"

@@ -5,7 +5,9 @@ answers too long, unknown placeholders), seeds cited that do not exist, and two 
 are so close that retrieval could not tell them apart (MiniLM cosine >= NEAR_DUPLICATE, or identical
 wording), or an alternate phrasing shared by two entries, and a broken negatives file or a negative
 question that is also an entry's phrasing (corpus/negatives/unanswerable.yaml).
-Warnings: draft/rejected entries (not served), clinic placeholders still unset.
+Warnings: draft/rejected entries (not served), clinic placeholders still unset, and an approved entry
+whose own question the guardrails decline (a patient asking it that way gets the decline, not the entry;
+right for "How many sessions will I need?", a mistake for a general question).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
     except CorpusError as exc:
         report.errors.append(str(exc))
 
+    report.warnings.extend(_declined_questions([e for e in entries if e.status == "approved"]))
     if embed and len(entries) > 1:
         report.errors.extend(_near_duplicates(entries))
     try:
@@ -91,6 +94,22 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
     except ValueError as exc:
         report.errors.append(str(exc))
     return report
+
+
+def _declined_questions(entries: list[Entry]) -> list[str]:
+    from guardrails import Guardrails, load_policy  # rules only: no model, well under a second
+
+    try:
+        guard = Guardrails(load_policy())
+    except Exception as exc:  # noqa: BLE001 - a broken policy is `faqbot serve`'s to report, in full
+        return [f"guardrails policy did not load ({type(exc).__name__}): declined questions not checked"]
+    found = []
+    for e in entries:
+        verdict = guard.run(e.question, [])
+        if verdict.route != "pass":
+            found.append(f"{e.file}: entry {e.id}: field question: the guardrails send it to {verdict.route} "
+                         f"({verdict.rule}); patients asking it this way get that reply, not this entry")
+    return found
 
 
 def _near_duplicates(entries: list[Entry]) -> list[str]:

@@ -45,11 +45,12 @@ def index_dir() -> Path:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    min_score: float = 0.54
-    min_score_off_topic: float = 0.54
+    # the same as config/settings.yaml, which is what runs; these fill in a field left out of it
+    min_score: float = 0.5
+    min_score_off_topic: float = 0.5
     min_margin: float = 0.0
     dense_weight: float = 0.7
-    classifier_weight: float = 0.25
+    classifier_weight: float = 0.5
     candidates: int = 60
     top_k: int = 3
 

@@ -1,13 +1,15 @@
 """Choose the retriever's weights without touching any evaluation case: cross-validate on the corpus.
 
     .venv/bin/python eval/crossval.py [--folds 5] [--c 64,256,1024] [--weights 0,0.15,0.25,0.35,0.5]
+                                      [--none-weights 1,0.25]
 
 The corpus's alternates and its negatives (corpus/negatives/unanswerable.yaml) are split into folds. For
 each fold the held-out ones are removed from the corpus (so from BM25, from the dense neighbours and
 from the classifier's training data), and the real `HybridRetriever` ranks each as a patient question.
 Reported:
-- top-1 accuracy on held-out alternates for each classifier regularisation C and
-  `retrieval.classifier_weight` (0 = the classifier off);
+- top-1 accuracy on held-out alternates for each classifier regularisation C, weight of each negative
+  in the classifier's training (`bot.classifier.NONE_WEIGHT`) and `retrieval.classifier_weight`
+  (0 = the classifier off);
 - for each setting, the `min_score` that maximises the share of held-out alternates answered with their
   own entry plus the share of held-out negatives the retriever abstains on, and the setting where that
   sum is highest ("chosen").
@@ -53,9 +55,12 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", default="64,256,1024")
     parser.add_argument("--weights", default="0,0.15,0.25,0.35,0.5")
+    parser.add_argument("--none-weights", default="1",
+                        help="weights of each negative in the classifier's training, relative to a phrasing")
     args = parser.parse_args()
     cs = [float(x) for x in args.c.split(",")]
     weights = [float(x) for x in args.weights.split(",")]
+    none_weights = [float(x) for x in args.none_weights.split(",")]
 
     corpus = load_corpus()
     settings = load_settings().retrieval
@@ -67,7 +72,7 @@ def main() -> int:
     rng = np.random.default_rng(0)
     fold_of, negative_fold_of = rng.integers(0, args.folds, len(docs)), rng.integers(0, args.folds, len(negatives))
     held_out_kind = "alternate"
-    correct = {(c, w): 0 for c in cs for w in weights}
+    correct = {(c, nw, w): 0 for c in cs for nw in none_weights for w in weights}
     answered: dict[tuple, list[tuple[float, bool]]] = {k: [] for k in correct}   # (best score, right entry)
     unanswerable: dict[tuple, list[float]] = {k: [] for k in correct}            # best score of a negative
     total = 0
@@ -80,28 +85,29 @@ def main() -> int:
             replace(e, alternates=tuple(a for a in e.alternates if a in kept_texts)) for e in corpus.entries))
         index = MemoryIndex(vectors[keep], [docs[i].entry_id for i in keep], [docs[i].kind for i in keep])
         negative_test = negative_fold_of == fold
-        for c in cs:
+        for c, nw in [(c, nw) for c in cs for nw in none_weights]:
             classifier = EntryClassifier.train(vectors[keep], [docs[i].entry_id for i in keep],
-                                               negatives=negative_vectors[~negative_test], c=c)
+                                               negatives=negative_vectors[~negative_test], c=c, none_weight=nw)
             for w in weights:
                 retriever = HybridRetriever(fold_corpus, index, replace(settings, classifier_weight=w),
                                             classifier=classifier)
                 for i in test:
                     best = retriever.run(RetrievalQuery(docs[i].text, vectors[i])).best
                     right = best is not None and best.entry_id == docs[i].entry_id
-                    correct[(c, w)] += right
-                    answered[(c, w)].append((best.score if best else 0.0, right))
+                    correct[(c, nw, w)] += right
+                    answered[(c, nw, w)].append((best.score if best else 0.0, right))
                 for j in np.flatnonzero(negative_test):
                     best = retriever.run(RetrievalQuery(negatives[j], negative_vectors[j])).best
-                    unanswerable[(c, w)].append(best.score if best else 0.0)
+                    unanswerable[(c, nw, w)].append(best.score if best else 0.0)
         total += len(test)
         print(f"fold {fold + 1}/{args.folds}: {len(test)} held-out alternates", file=sys.stderr)
     print(f"{total} held-out alternates of {len(corpus)} entries; top-1 accuracy")
-    print("C \\ classifier_weight  " + "  ".join(f"{w:>6}" for w in weights))
-    for c in cs:
-        print(f"{c:>21}  " + "  ".join(f"{correct[(c, w)] / total:6.3f}" for w in weights))
-    best = max(correct, key=lambda k: (correct[k], -k[1]))
-    print(f"best ranking: C {best[0]}, classifier_weight {best[1]} ({correct[best] / total:.3f})")
+    print("C, none weight \\ classifier_weight  " + "  ".join(f"{w:>6}" for w in weights))
+    for c, nw in [(c, nw) for c in cs for nw in none_weights]:
+        print(f"{c:>21}, {nw:>11}  " + "  ".join(f"{correct[(c, nw, w)] / total:6.3f}" for w in weights))
+    best = max(correct, key=lambda k: (correct[k], -k[2]))
+    print(f"best ranking: C {best[0]}, none weight {best[1]}, classifier_weight {best[2]} "
+          f"({correct[best] / total:.3f})")
     if not negatives:
         return 0
 
@@ -114,15 +120,16 @@ def main() -> int:
     # or an unanswerable one given a neighbouring entry's vetted answer.
     print(f"\nanswering vs abstaining ({len(negatives)} held-out negatives): per setting, the min_score that "
           "maximises alternates answered right + negatives abstained")
-    print("      C  classifier_weight  min_score  answered right  negatives abstained")
+    print("      C  none weight  classifier_weight  min_score  answered right  negatives abstained")
     chosen = None
     for key in correct:
         value, t = max((sum(trade_off(key, t)), t) for t in thresholds)
         right, abstained = trade_off(key, t)
-        print(f"{key[0]:7}  {key[1]:17}  {t:9.2f}  {right:14.3f}  {abstained:19.3f}")
+        print(f"{key[0]:7}  {key[1]:11}  {key[2]:17}  {t:9.2f}  {right:14.3f}  {abstained:19.3f}")
         if chosen is None or value > chosen[0]:
             chosen = (value, key, t)
-    print(f"chosen: C {chosen[1][0]}, classifier_weight {chosen[1][1]}, min_score {chosen[2]}")
+    print(f"chosen: C {chosen[1][0]}, none weight {chosen[1][1]}, classifier_weight {chosen[1][2]}, "
+          f"min_score {chosen[2]}")
     return 0
 
 

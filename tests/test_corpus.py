@@ -28,6 +28,17 @@ def test_corpus_is_large_and_covers_every_topic(corpus):
 def test_corpus_lints_clean():
     report = lint_corpus(ENTRIES)
     assert report.errors == []
+    # every entry's own question reaches retrieval: none is declined by the guardrails
+    assert not [w for w in report.warnings if "field question" in w], report.warnings
+
+
+def test_entry_question_the_guardrails_decline_is_flagged(tmp_path):
+    def personal(data):
+        data[0]["question"] = "How many mg of ketamine should I take at home?"
+    report = lint_corpus(_broken_copy(tmp_path, personal), embed=False)
+    flagged = [w for w in report.warnings if "field question" in w]
+    assert len(flagged) == 1, report.warnings
+    assert "sessions.yaml: entry sessions-how-many" in flagged[0] and "dosing" in flagged[0]
 
 
 def test_no_answer_carries_a_dose_or_seed_marketing(corpus):
