@@ -6,7 +6,7 @@ the corpus content hash is written last; a missing, stale, partly written or cor
 
     index = EntryIndex(index_dir())              # embedded PersistentClient under var/index
     status = index.ensure(corpus)                # "reused" | "built" | "rebuilt: <why>"
-    hits = index.query(vector, n=40)             # [(entry_id, cosine similarity), ...]
+    hits = index.query(vector, n=40)             # [(entry_id, kind, cosine similarity), ...]
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ class IndexedText:
     entry_id: str
     kind: str      # question | alternate | answer
     text: str
+
+
+def _entry_and_kind(doc_id: str) -> tuple[str, str]:
+    """("sessions-length", "alternate") from "sessions-length#alt3": the inverse of `documents`' ids."""
+    entry_id, _, suffix = doc_id.rpartition("#")
+    if suffix == "q":
+        return entry_id, "question"
+    if suffix == "a":
+        return entry_id, "answer"
+    return entry_id, "alternate"
 
 
 def documents(corpus: Corpus) -> list[IndexedText]:
@@ -197,12 +207,13 @@ class EntryIndex:
         if self._collection is None:
             raise IndexUnavailableError("index not opened: call ensure() first")
         try:
-            result = self._collection.query(query_embeddings=[vector], n_results=n,
-                                            include=["metadatas", "distances"])
+            # Ids say entry and kind ("sessions-length#alt3"): reading them instead of the metadata
+            # skips a database lookup per query (about 3 ms of a 15 ms turn).
+            result = self._collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
         except Exception as exc:
             raise IndexUnavailableError(f"vector store query failed: {type(exc).__name__}: {exc}") from exc
-        metas, dists = result["metadatas"][0], result["distances"][0]
-        return [(m["entry_id"], m["kind"], 1.0 - float(d)) for m, d in zip(metas, dists, strict=True)]
+        ids, dists = result["ids"][0], result["distances"][0]
+        return [(*_entry_and_kind(i), 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
 
     @property
     def collection_name(self) -> str:

@@ -50,20 +50,20 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 
 def _erf_fast(x: np.ndarray) -> np.ndarray:
-    """erf to ~1e-7: the Numerical Recipes erfc approximation (fractional error < 1.2e-7)."""
+    """erf to 1.5e-7 (Abramowitz and Stegun 7.1.26): five terms, so about half the work of a longer series."""
     z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = -z * z - 1.26551223 + t * (
-        1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
-            0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-    erfc = t * np.exp(poly)
-    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype)
+    t = 1.0 / (1.0 + 0.3275911 * z)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = 1.0 - poly * np.exp(-z * z)
+    return np.copysign(erf, x).astype(x.dtype, copy=False)
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * weight + bias
+    # sum / n rather than .mean(): the same arithmetic without numpy's Python-level wrapper, 13 times a turn
+    n = x.shape[-1]
+    centred = x - x.sum(-1, keepdims=True) / n
+    var = (centred * centred).sum(-1, keepdims=True) / n
+    return centred / np.sqrt(var + eps) * weight + bias
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ def test_built_then_reused(tmp_path, small_corpus, numpy_factory, embed):
     first = small_corpus.entries[0]
     hits = index.query(embed([first.question])[0].tolist(), n=5)
     assert hits[0][0] == first.id and hits[0][2] > 0.99   # cosine similarity, not L2
+    assert hits[0][1] == "question"
+    by_answer = index.query(embed([first.answer])[0].tolist(), n=1)[0]
+    assert by_answer[:2] == (first.id, "answer")
+    by_alternate = index.query(embed([first.alternates[-1]])[0].tolist(), n=1)[0]
+    assert by_alternate[:2] == (first.id, "alternate")
 
 
 def test_deleted_index_is_rebuilt(tmp_path, small_corpus, numpy_factory, embed):
