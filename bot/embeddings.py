@@ -21,7 +21,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from bot.index import MODEL_ID
-from bot.minilm import MiniLMEncoder, ModelMissingError, packaged_model_path
+from bot.minilm import ENCODER_VERSION, MiniLMEncoder, ModelMissingError, packaged_model_path
 
 BACKENDS = ("numpy", "sentence-transformers")
 
@@ -74,7 +74,8 @@ def _st_model():  # noqa: ANN202 - torch types stay out of the fast path
 class CachedEmbed:
     """Embeds fixed texts (the crisis examples) once and keeps the vectors on disk beside the index.
 
-    The cache key is the text list and the model id, so editing the examples recomputes them. Saves about
+    The cache key is the text list, the model id and the NumPy encoder's version, so editing the examples
+    or the encoder recomputes them. Saves about
     a second on every cold start. A missing or unreadable cache is simply recomputed.
     """
 
@@ -83,7 +84,7 @@ class CachedEmbed:
         self.folder = Path(folder)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        key = hashlib.sha256(json.dumps([MODEL_ID, list(texts)]).encode()).hexdigest()[:20]
+        key = hashlib.sha256(json.dumps([MODEL_ID, ENCODER_VERSION, list(texts)]).encode()).hexdigest()[:20]
         path = self.folder / f"vectors-{key}.npy"
         try:
             vectors = np.load(path)

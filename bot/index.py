@@ -226,10 +226,14 @@ class EntryIndex:
         if self._collection is None:
             raise IndexUnavailableError("index not opened: call ensure() first")
         try:
-            result = self._collection.get(include=["embeddings", "metadatas"])
+            result = self._collection.get(include=["embeddings"])
         except Exception as exc:
             raise IndexUnavailableError(f"vector store read failed: {type(exc).__name__}: {exc}") from exc
-        return np.asarray(result["embeddings"], dtype=np.float32), [m["entry_id"] for m in result["metadatas"]]
+        # Chroma returns rows in storage order, which differs between builds: sort by id so that the
+        # classifier trained from them is the same wherever the index was built.
+        order = sorted(range(len(result["ids"])), key=lambda i: result["ids"][i])
+        vectors = np.asarray(result["embeddings"], dtype=np.float32)[order]
+        return vectors, [_entry_and_kind(result["ids"][i])[0] for i in order]
 
     def healthy(self) -> bool:
         try:

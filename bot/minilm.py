@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+# Bump when the arithmetic below changes: vectors cached on disk (bot.embeddings.CachedEmbed) carry it,
+# so a changed encoder recomputes them instead of mixing old and new vectors.
+ENCODER_VERSION = 2
+
 
 class ModelMissingError(RuntimeError):
     """The packaged embedding model is not installed or is incomplete."""

@@ -50,7 +50,7 @@ class RetrievalSettings:
     min_score_off_topic: float = 0.5
     min_margin: float = 0.0
     dense_weight: float = 0.7
-    classifier_weight: float = 0.5
+    classifier_weight: float = 0.65
     candidates: int = 60
     top_k: int = 3
 

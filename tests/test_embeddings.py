@@ -48,3 +48,22 @@ def test_unknown_backend_is_refused():
 
     with pytest.raises(ValueError, match="unknown embeddings backend"):
         MiniLMEmbeddings(backend="openai")
+
+
+def test_cached_vectors_are_reused_and_recomputed_when_the_encoder_changes(embeddings, tmp_path, monkeypatch):
+    import bot.embeddings
+    from bot.embeddings import CachedEmbed
+
+    calls = []
+
+    def counting(texts):
+        calls.append(list(texts))
+        return embeddings.embed(texts)
+
+    texts = ["I want to end my life", "how long is a session?"]
+    first = CachedEmbed(counting, tmp_path)(texts)
+    again = CachedEmbed(counting, tmp_path)(texts)          # a new process would read the file
+    assert len(calls) == 1 and np.array_equal(first, again)
+    monkeypatch.setattr(bot.embeddings, "ENCODER_VERSION", bot.embeddings.ENCODER_VERSION + 1)
+    CachedEmbed(counting, tmp_path)(texts)
+    assert len(calls) == 2                                    # old vectors are not mixed with a new encoder
