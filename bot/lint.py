@@ -68,7 +68,7 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
                 if not (seeds / s.seed).is_file():
                     report.errors.append(f"{e.file}: entry {e.id}: field sources: seed {s.seed!r} not found in {seeds}")
         for text in (e.question, *e.alternates):
-            key = " ".join(text.lower().split()).strip(" ?.!")
+            key = _phrasing_key(text)
             other = phrasings.get(key)
             if other and other != e.id:
                 report.errors.append(f"{e.file}: entry {e.id}: field alternates: {text!r} is also a phrasing of "
@@ -77,7 +77,7 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
 
     try:
         for text in load_negatives(negatives_path(directory)):
-            entry_id = phrasings.get(" ".join(text.lower().split()).strip(" ?.!"))
+            entry_id = phrasings.get(_phrasing_key(text))
             if entry_id:
                 report.errors.append(f"negatives/unanswerable.yaml: field questions: {text!r} is a phrasing of "
                                      f"entry {entry_id}: a question cannot be both answered and unanswerable")
@@ -94,6 +94,11 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
     except ValueError as exc:
         report.errors.append(str(exc))
     return report
+
+
+def _phrasing_key(text: str) -> str:
+    """Two phrasings are the same question when they differ only in case, spacing or end punctuation."""
+    return " ".join(text.lower().split()).strip(" ?.!")
 
 
 def _declined_questions(entries: list[Entry]) -> list[str]:

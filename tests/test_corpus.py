@@ -39,6 +39,13 @@ def test_entry_question_the_guardrails_decline_is_flagged(tmp_path):
     flagged = [w for w in report.warnings if "field question" in w]
     assert len(flagged) == 1, report.warnings
     assert "sessions.yaml: entry sessions-how-many" in flagged[0] and "dosing" in flagged[0]
+    # staff see it from the command, as a warning: the corpus still passes
+    folder = tmp_path / "entries"
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", "--dir", str(folder), "--no-embed"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "warning: sessions.yaml: entry sessions-how-many: field question: the guardrails send it to dosing" \
+        in run.stdout
 
 
 def test_no_answer_carries_a_dose_or_seed_marketing(corpus):
