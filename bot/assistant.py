@@ -13,13 +13,14 @@ from pathlib import Path
 from bot.check import ReplyCheck
 from bot.classifier import EntryClassifier
 from bot.corpus import Corpus, load_corpus, load_negatives
+from bot.crisis_model import crisis_classifier
 from bot.embeddings import CachedEmbed, MiniLMEmbeddings
 from bot.index import EntryIndex
 from bot.messages import render_messages
 from bot.pipeline import TurnPipeline
 from bot.retriever import HybridRetriever
 from bot.settings import Settings, clinic_placeholders, index_dir, load_clinic, load_settings
-from guardrails import CrisisSimilarity, Guardrails, load_policy
+from guardrails import Guardrails, load_policy
 
 log = logging.getLogger("faqbot.assistant")
 
@@ -54,11 +55,8 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
         status.warnings.append(f"config/clinic.yaml still has placeholders: {', '.join(placeholders)}")
     embeddings = embeddings or MiniLMEmbeddings()
     status.model_loaded = True
-    examples = policy.similarity
     cache = CachedEmbed(embeddings.embed, (index_path or index_dir()).parent / "cache")
-    similarity = CrisisSimilarity(cache, examples.examples, examples.negatives,
-                                  examples.threshold, examples.margin)
-    guardrails = Guardrails(policy, similarity=similarity)
+    guardrails = Guardrails(policy, classifier=crisis_classifier(), embed=embeddings.embed)
     index = EntryIndex(index_path or index_dir(), chroma_url=chroma_url)
     retriever: HybridRetriever | None = None
     try:

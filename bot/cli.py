@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", required=True, metavar="DIR")
     ev.add_argument("--compare", default="", help="baselines to run alongside: bm25,dense")
     ev.add_argument("--no-progress", action="store_true")
-    for name in ("crisis-recall", "decline-recall", "answer-accuracy", "abstain-accuracy", "hit1"):
+    for name in ("crisis-recall", "decline-recall", "answer-accuracy", "abstain-accuracy", "hit1", "crisis-line"):
         ev.add_argument(f"--min-{name}", type=float, default=None, metavar="X",
                         help=f"exit non-zero when {name.replace('-', ' ')} is under X")
     ev.add_argument("--max-false-crisis", type=float, default=None, metavar="X")

@@ -80,19 +80,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     import shutil
 
     from bot.assistant import build_pipeline
-    from bot.settings import index_dir
+    from bot.embeddings import MiniLMEmbeddings
+    from bot.minilm import packaged_model_path
+    from bot.onnx_minilm import export_onnx
+    from bot.settings import index_dir, models_dir
 
     path = index_dir()
     if args.force and not args.chroma_url and path.exists():
         shutil.rmtree(path)
-    # The whole start-up, so the entry classifier and cached vectors are ready before the first turn.
-    _, status = build_pipeline(chroma_url=args.chroma_url)
+    # The fast encoder first (exported once from the packaged weights), then the whole start-up, so the
+    # entry classifier, the crisis classifier and cached vectors are ready before the first turn.
+    export_onnx(packaged_model_path(), models_dir())
+    _, status = build_pipeline(chroma_url=args.chroma_url, embeddings=MiniLMEmbeddings(backend="onnx"))
     if status.index_error:
         print(f"faqbot index: {status.index_error}", file=sys.stderr)
         return 1
     where = args.chroma_url or str(path)
     print(f"index {status.index}: {status.corpus_entries} entries, corpus {status.corpus_hash}, at {where}; "
-          "entry classifier ready")
+          "entry and crisis classifiers ready")
     return 0
 
 

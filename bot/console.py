@@ -32,6 +32,12 @@ def explain(pipeline: TurnPipeline, message: str, history: list[str]) -> tuple[s
     why = (f"**Route:** `{reply.route}`  \n**Rule:** `{reply.rule or '-'}`{layer}  \n**Why:** {reply.reason}  \n"
            f"**Time:** {reply.timings_ms.get('total', 0):.1f} ms "
            f"({', '.join(f'{k} {v:.1f}' for k, v in reply.timings_ms.items() if k != 'total')})")
+    if reply.evidence:
+        ev = reply.evidence
+        if ev.get("sentence"):
+            why += f"  \n**Decided by:** \u201c{ev['sentence']}\u201d"
+        if ev.get("score") is not None:
+            why += f"  \n**Crisis classifier score:** {ev['score']:.2f} (threshold {ev['threshold']:.2f})"
     if reply.resources:
         why += "  \n**Crisis resources shown:** " + ", ".join(r.label for r in reply.resources)
     candidates = [[c.id, c.question, c.score, c.dense, c.keyword, c.probability] for c in reply.candidates]

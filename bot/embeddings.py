@@ -1,11 +1,15 @@
 """The embedding model behind LangChain's `Embeddings` interface.
 
-Two backends compute the same all-MiniLM-L6-v2 vectors from the packaged weights:
-- "numpy" (default): `bot.minilm.MiniLMEncoder`, loads in ~0.4 s, so `faqbot ask` starts fast;
+Three backends compute the same all-MiniLM-L6-v2 vectors from the packaged weights:
+- "onnx" (default once `faqbot index` has exported the graph): `bot.onnx_minilm.OnnxMiniLM`, ~4 ms a short text;
+- "numpy" (the fallback when no export exists): `bot.minilm.MiniLMEncoder`, ~8 ms, loads in ~0.4 s;
 - "sentence-transformers": the reference implementation (imports torch, ~11 s).
 `tests/test_embeddings.py` holds them to cosine >= 0.9999 on the same texts.
 
-    embeddings = MiniLMEmbeddings()                # numpy backend
+Vectors are kept in a bounded in-memory LRU keyed by text: FAQ traffic repeats, and the crisis detector
+re-reads the conversation's earlier messages every turn.
+
+    embeddings = MiniLMEmbeddings()                # onnx, or numpy when not exported yet
     vector = embeddings.embed_query("how long is a session?")
 """
 
@@ -14,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,18 +29,26 @@ from langchain_core.embeddings import Embeddings
 from bot.index import MODEL_ID
 from bot.minilm import ENCODER_VERSION, MiniLMEncoder, ModelMissingError, packaged_model_path
 
-BACKENDS = ("numpy", "sentence-transformers")
+BACKENDS = ("onnx", "numpy", "sentence-transformers")
+CACHE_SIZE = 4096   # vectors kept in memory (about 6 MB)
 
 
 class MiniLMEmbeddings(Embeddings):
     """LangChain embeddings over the packaged MiniLM model; never touches a model hub."""
 
-    def __init__(self, backend: str | None = None) -> None:
-        backend = backend or os.environ.get("FAQBOT_EMBEDDINGS", "numpy")
+    def __init__(self, backend: str | None = None, cache_size: int = CACHE_SIZE) -> None:
+        backend = backend or os.environ.get("FAQBOT_EMBEDDINGS") or _default_backend()
         if backend not in BACKENDS:
             raise ValueError(f"unknown embeddings backend {backend!r}; choose one of {BACKENDS}")
+        if cache_size < 0:
+            raise ValueError("cache_size must be >= 0")
         self.backend = backend
-        if backend == "numpy":
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        if backend == "onnx":
+            self._encode = _onnx_encoder().encode
+        elif backend == "numpy":
             self._encoder = _numpy_encoder()
             self._encode = self._encoder.encode
         else:
@@ -45,14 +59,53 @@ class MiniLMEmbeddings(Embeddings):
             ).astype(np.float32)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Unit-length float32 matrix, one row per text."""
-        return self._encode(list(texts))
+        """Unit-length float32 matrix, one row per text; texts seen recently come from the cache."""
+        texts = list(texts)
+        if not self._cache_size or len(texts) > self._cache_size // 4:
+            return self._encode(texts)   # bulk work (index builds, training) bypasses the cache
+        with self._lock:
+            found = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in found:
+                self._cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self._encode(missing)
+            with self._lock:
+                for t, row in zip(missing, fresh, strict=True):
+                    found[t] = row
+                    self._cache[t] = row
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return self._encode([])
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0].tolist()
+
+
+def _default_backend() -> str:
+    """onnx when `faqbot index` has exported the graph (and onnxruntime imports), numpy otherwise."""
+    from bot.onnx_minilm import onnx_path
+    from bot.settings import models_dir
+
+    try:
+        return "onnx" if onnx_path(packaged_model_path(), models_dir()).is_file() else "numpy"
+    except (OSError, ModelMissingError):
+        return "numpy"
+
+
+@lru_cache(maxsize=1)
+def _onnx_encoder():  # noqa: ANN202 - onnxruntime types stay out of the import path
+    from bot.onnx_minilm import OnnxMiniLM, onnx_path
+    from bot.settings import models_dir
+
+    model_dir = packaged_model_path()
+    threads = int(os.environ.get("FAQBOT_ENCODER_THREADS", "1"))
+    return OnnxMiniLM(onnx_path(model_dir, models_dir()), model_dir, threads=threads)
 
 
 @lru_cache(maxsize=1)

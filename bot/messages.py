@@ -23,6 +23,7 @@ class PolicyMessages:
     suggestions: tuple[str, ...]
     no_answer: str
     fallback: str
+    crisis_ack: str
 
     @property
     def unavailable(self) -> str:
@@ -31,7 +32,7 @@ class PolicyMessages:
 
     def templates(self) -> set[str]:
         """Every whole reply text a policy template can produce."""
-        return {self.crisis, self.no_answer, self.fallback, *self.declines.values()}
+        return {self.crisis, self.crisis_ack, self.no_answer, self.fallback, *self.declines.values()}
 
 
 def render_messages(policy: Policy, clinic: dict[str, str]) -> PolicyMessages:
@@ -48,4 +49,5 @@ def render_messages(policy: Policy, clinic: dict[str, str]) -> PolicyMessages:
         suggestions=tuple(render(s, clinic) for s in policy.suggestions),
         no_answer=render(policy.messages["no_answer"], clinic),
         fallback=render(policy.messages["fallback"], clinic),
+        crisis_ack=render(policy.messages["crisis_ack"], clinic),
     )

@@ -16,8 +16,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.check import ReplyCheck
 from bot.corpus import Corpus
 from bot.followup import is_followup
@@ -89,24 +87,24 @@ class TurnPipeline:
         return reply
 
     def _run(self, turn: Turn, timings: dict[str, float]) -> Reply:
+        # Guardrails first: the crisis detector embeds every part of the message (and of the earlier
+        # messages it has not seen); the embedder's cache then hands retrieval the whole message's vector.
         t = time.perf_counter()
-        followup = bool(turn.history) and is_followup(turn.text)
-        texts = [turn.text] + ([turn.history[-1]] if followup else [])
-        vectors: np.ndarray | None
-        try:
-            vectors = self.embed(texts)
-        except Exception as exc:  # noqa: BLE001 - the rule layer must still run without the model
-            log.error("embedding failed (%s); guardrail rules only", type(exc).__name__)
-            vectors = None
-        timings["embed"] = _ms(t)
-
-        t = time.perf_counter()
-        verdict = self.guardrails.run(turn.text, turn.history,
-                                      query_vector=None if vectors is None else vectors[0])
+        verdict = self.guardrails.run(turn.text, turn.history)
         timings["guardrails"] = _ms(t)
         if verdict.route != "pass":
             return self._decline(verdict)
-        if vectors is None or self.retriever is None:
+
+        t = time.perf_counter()
+        followup = bool(turn.history) and is_followup(turn.text)
+        texts = [turn.text] + ([turn.history[-1]] if followup else [])
+        try:
+            vectors = self.embed(texts)
+        except Exception as exc:  # noqa: BLE001 - the model is down: say so, with the clinic's contact
+            log.error("embedding failed (%s)", type(exc).__name__)
+            return self._unavailable(verdict)
+        timings["embed"] = _ms(t)
+        if self.retriever is None:
             return self._unavailable(verdict)
 
         t = time.perf_counter()
@@ -126,13 +124,14 @@ class TurnPipeline:
     def _decline(self, verdict: Verdict) -> Reply:
         m = self.messages
         if verdict.route == "crisis":
-            return Reply(route="crisis", reply=m.crisis, reason=verdict.reason, rule=verdict.rule,
-                         layer=verdict.layer, resources=list(m.resources))
+            text = m.crisis_ack if verdict.rule == "crisis.acknowledged" else m.crisis
+            return Reply(route="crisis", reply=text, reason=verdict.reason, rule=verdict.rule,
+                         layer=verdict.layer, resources=list(m.resources), evidence=_evidence(verdict))
         text = m.declines[verdict.route]
         suggestions = list(m.suggestions) if verdict.route == "out_of_scope" else []
         return Reply(route=verdict.route, reply=self._with_footer(text, verdict), reason=verdict.reason,
                      rule=verdict.rule, layer=verdict.layer, suggestions=suggestions,
-                     resources=list(m.resources) if verdict.resources else [])
+                     resources=list(m.resources) if verdict.resources else [], evidence=_evidence(verdict))
 
     def _compose(self, verdict: Verdict, retrieval: Retrieval) -> Reply:
         candidates = [CandidateView(c.entry_id, self._entries[c.entry_id].question, c.score, c.dense, c.keyword,
@@ -145,11 +144,11 @@ class TurnPipeline:
         if retrieval.abstained or retrieval.best is None:
             return Reply(route="no_answer", reply=self._with_footer(self.messages.no_answer, verdict),
                          reason=reason, rule="retrieval.abstain", candidates=candidates, resources=resources,
-                         suggestions=list(self.messages.suggestions))
+                         suggestions=list(self.messages.suggestions), evidence=_evidence(verdict))
         entry = self._entries[retrieval.best.entry_id]
         return Reply(route="answer", reply=self._with_footer(entry.render(self.clinic), verdict),
                      reason=reason, rule="retrieval.match", candidates=candidates, resources=resources,
-                     sources=[SourceRef(entry.id, entry.question, entry.source_label)])
+                     sources=[SourceRef(entry.id, entry.question, entry.source_label)], evidence=_evidence(verdict))
 
     def _with_footer(self, text: str, verdict: Verdict) -> str:
         return f"{text}\n\n{self.messages.footer}" if verdict.resources else text
@@ -163,6 +162,14 @@ class TurnPipeline:
         """The safe reply when anything fails: crisis resources and the clinic's contact."""
         return Reply(route="fallback", reply=self.messages.fallback, reason=why, rule="fallback",
                      resources=list(self.messages.resources))
+
+
+def _evidence(verdict: Verdict) -> dict[str, object] | None:
+    """What decided a guardrail verdict, for staff: the layer, the sentence, the score and its threshold."""
+    if verdict.sentence is None and verdict.score is None:
+        return None
+    return {"layer": verdict.layer, "rule": verdict.rule, "sentence": verdict.sentence, "score": verdict.score,
+            "threshold": verdict.threshold}
 
 
 def _ms(start: float) -> float:

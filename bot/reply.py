@@ -40,6 +40,9 @@ class Reply:
     resources: list[Resource] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What decided a guardrail verdict (layer, rule, sentence, score, threshold): staff and eval only,
+    # never sent to the patient's browser nor logged, since the sentence is the patient's own words.
+    evidence: dict[str, Any] | None = None
 
     @property
     def entry_id(self) -> str | None:
@@ -59,6 +62,7 @@ class Reply:
         if explain:
             data["reason"] = self.reason
             data["rule"] = self.rule
+            data["evidence"] = self.evidence
             data["scores"] = {
                 "candidates": [asdict(c) for c in self.candidates],
                 "best": self.candidates[0].score if self.candidates else None,

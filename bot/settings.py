@@ -43,6 +43,11 @@ def index_dir() -> Path:
     return Path(os.environ.get("FAQBOT_INDEX", home() / "var" / "index"))
 
 
+def models_dir() -> Path:
+    """Built model artefacts (the exported encoder, the crisis classifier), keyed by their inputs' hash."""
+    return Path(os.environ.get("FAQBOT_MODELS", home() / "var" / "models"))
+
+
 @dataclass(frozen=True)
 class RetrievalSettings:
     # the same as config/settings.yaml, which is what runs; these fill in a field left out of it

@@ -5,21 +5,26 @@
     >>> guard.run("I want to die. Also how long is a session?").route
     'crisis'
 
-The rule layer imports only the standard library and PyYAML; ``CrisisSimilarity`` imports
-numpy and takes any embedding function, so no model is loaded here.
+The rule layers import only the standard library and PyYAML. The learned crisis classifier
+(``guardrails.risk_model.CrisisClassifier``, numpy) and an embedding function are passed in by the
+caller (``bot.assistant``), so no model is loaded here.
 """
 
 from .detectors import CrisisDetector, DosingDetector, MedicalAdviceDetector, ScopeDetector
 from .dose import find_dose_amounts
 from .engine import Guardrails
+from .lexicon import CrisisLexicon
 from .normalize import normalize
 from .policy import Policy, PolicyError, Resource, load_policy, render
+from .risk import Assessment, RiskDetector
 from .verdict import ROUTES, Verdict
 
 __all__ = [
     "ROUTES",
+    "Assessment",
     "CrisisDetector",
-    "CrisisSimilarity",
+    "CrisisLexicon",
+    "RiskDetector",
     "DosingDetector",
     "Guardrails",
     "MedicalAdviceDetector",
@@ -34,11 +39,3 @@ __all__ = [
     "render",
 ]
 
-
-def __getattr__(name: str) -> object:
-    """Import ``CrisisSimilarity`` (and numpy) only when it is used."""
-    if name == "CrisisSimilarity":
-        from .similarity import CrisisSimilarity
-
-        return CrisisSimilarity
-    raise AttributeError(f"module 'guardrails' has no attribute {name!r}")

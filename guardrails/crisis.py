@@ -79,6 +79,12 @@ class CrisisDetector:
         if not text:
             return None
         stripped, mention = self._strip(text)
+        if self._r.past and not any(c.search(stripped) for c in self._r.current):
+            # history told as past and resolved: blank it, and show the resources (concern)
+            for rule in self._r.past:
+                new = rule.regex.sub(_BLANK, stripped)
+                if new != stripped:
+                    mention, stripped = True, new
         rule = self._r.rules.first_match(stripped)
         if rule is not None:
             return Verdict("crisis", f"crisis.{rule.id}", "rules", f"matched crisis rule {rule.id}")
@@ -124,7 +130,10 @@ class CrisisDetector:
         return self._concern_cache[text]
 
     # ------------------------------------------------------------------ conversation
-    def _followup(self, text: str, history: Sequence[str]) -> Verdict | None:
+    def followup(self, text: str, history: Sequence[str], concerned: bool = False) -> Verdict | None:
+        """Crisis read across messages: a phrase split over two, or a short reply or plan after concern.
+
+        ``concerned`` says another layer (the classifier) already found concern in the window."""
         window = [h for h in history[-self._r.followup_window :] if h]
         if not window:
             return None
@@ -140,7 +149,7 @@ class CrisisDetector:
                     return Verdict(
                         "crisis", "crisis.followup", "history", f"crisis rule {rule.id} matched across messages"
                     )
-        if not any(self.is_concern(h) for h in window):
+        if not concerned and not any(self.is_concern(h) for h in window):
             return None
         if len(current.split()) <= self._r.short_reply_words:
             for rule in self._r.replies:
@@ -160,7 +169,7 @@ class CrisisDetector:
         verdict = self.assess(text_normalized)
         if verdict is not None and verdict.route == "crisis":
             return verdict
-        followup = self._followup(text_normalized, history_normalized)
+        followup = self.followup(text_normalized, history_normalized)
         if followup is not None:
             return followup
         return verdict

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
 
 from .crisis import CrisisDetector
 from .dosing import DosingDetector
+from .lexicon import CrisisLexicon
 from .medical import MedicalAdviceDetector
 from .normalize import normalize
 from .policy import Policy
+from .risk import Assessment, RiskDetector
 from .scope import ScopeDetector
 from .verdict import Verdict
 
-if TYPE_CHECKING:  # pragma: no cover - keeps numpy out of the rule layer's imports
-    from .similarity import CrisisSimilarity
-
 __all__ = ["Guardrails"]
+
+_NOT_WORD = re.compile(r"[^\w\s]")
 
 
 class Guardrails:
@@ -32,32 +33,35 @@ class Guardrails:
         >>> v = guard.run("How long is a session?", history=["I want to die"])
         >>> (v.route, v.resources)
         ('pass', True)
+        >>> guard.run("ok thanks", history=["I want to die"]).rule
+        'crisis.acknowledged'
 
-    Order: crisis (rules on the message, then on recent history + message, then similarity
-    when a ``query_vector`` and a similarity layer are given) -> dosing -> medical_advice ->
-    out_of_scope -> pass. ``history`` holds the earlier USER messages, oldest first; if any of
-    them was crisis, a later non-crisis verdict keeps ``resources=True``.
+    Order: crisis (rules, the multilingual lexicon and, when given, the learned classifier on every part
+    of the message) -> crisis across the conversation (earlier user messages judged by the same
+    detector, cached per text) -> dosing -> medical_advice -> out_of_scope -> pass. A message with a
+    lesser risk signal (concern), or after a crisis earlier in the conversation, keeps
+    ``resources=True`` whatever it routes to. ``history`` holds the earlier USER messages, oldest first.
 
-    Exceptions are not swallowed: the caller must catch any exception and send
-    ``policy.messages["fallback"]`` (fail closed).
+    ``classifier`` (a ``CrisisClassifier``) and ``embed`` (texts -> unit vectors) go together; without
+    them only the rule layers run. Exceptions from the rule layers are not swallowed: the caller must
+    catch any exception and send ``policy.messages["fallback"]`` (fail closed).
     """
 
-    def __init__(
-        self, policy: Policy, similarity: CrisisSimilarity | None = None, history_limit: int = 20
-    ) -> None:
+    def __init__(self, policy: Policy, classifier=None, embed: Callable | None = None,  # noqa: ANN001
+                 lexicon: CrisisLexicon | None = None) -> None:
         if not isinstance(policy, Policy):
             raise TypeError("Guardrails needs a Policy from load_policy()")
-        if similarity is not None and not callable(getattr(similarity, "run", None)):
-            raise TypeError("similarity must be a CrisisSimilarity or None")
-        if history_limit < 1:
-            raise ValueError("history_limit must be at least 1")
         self.policy = policy
-        self.similarity = similarity
-        self.history_limit = history_limit
+        self.history_limit = policy.risk.history_window
         self.crisis = CrisisDetector(policy)
+        self.lexicon = lexicon if lexicon is not None else policy.lexicon
+        self.risk = RiskDetector(self.crisis, self.lexicon, classifier, embed, policy.risk, self.normalize,
+                                 small_talk=self.is_acknowledgement)
         self.dosing = DosingDetector(policy)
         self.medical = MedicalAdviceDetector(policy)
         self.scope = ScopeDetector(policy)
+        phrases = "|".join(re.escape(a) for a in sorted(policy.risk.acknowledgements, key=len, reverse=True))
+        self._acks = re.compile(rf"(?:{phrases})(?: (?:{phrases}))*")
 
     def normalize(self, text: str) -> str:
         """Normalise text with this policy's spelling map."""
@@ -70,52 +74,64 @@ class Guardrails:
         """
         return self.policy.domain_vocabulary.search(self.normalize(message)) is not None
 
-    def was_in_crisis(self, history_normalized: Sequence[str]) -> bool:
-        """True when any earlier user message (judged with its own history) was crisis."""
-        for i, text in enumerate(history_normalized):
-            verdict = self.crisis.run(text, history_normalized[:i])
-            if verdict is not None and verdict.route == "crisis":
-                return True
-        return False
+    def assess(self, message: str) -> Assessment:
+        """The risk of one message on its own (cached): what staff and the evaluation see."""
+        return self.risk.assess(message)
 
-    def run(self, message: str, history: Sequence[str] = (), query_vector: Any = None) -> Verdict:
+    def is_acknowledgement(self, message: str) -> bool:
+        """"ok", "thanks", "jk" and the like (crisis_classifier.yaml: acknowledgements)."""
+        text = " ".join(_NOT_WORD.sub(" ", self.normalize(message)).split())
+        return bool(text) and len(text.split()) <= 8 and self._acks.fullmatch(text) is not None
+
+    def run(self, message: str, history: Sequence[str] = ()) -> Verdict:
         """Return the verdict for ``message`` given the earlier user messages."""
         if not isinstance(message, str):
             raise TypeError("message must be a string")
         if isinstance(history, str):
             raise TypeError("history must be a sequence of earlier user messages, not a string")
+        earlier_raw = [h for h in list(history)[-self.history_limit :] if isinstance(h, str) and h.strip()]
+        found = self.risk.assess(message)
+        if found.level == "crisis":
+            return found.verdict()
+
         text = self.normalize(message)
-        past = [self.normalize(h) for h in list(history)[-self.history_limit :] if isinstance(h, str)]
-
-        verdict = self.crisis.run(text, past)
-        if verdict is not None and verdict.route == "crisis":
-            return verdict
-        informational = verdict  # a pass verdict with resources=True, or None
-        if self.similarity is not None and query_vector is not None:
-            similar = self.similarity.run(query_vector)
-            if similar is not None:
-                return similar
-
-        sticky = self.was_in_crisis(past)
+        earlier = [self.risk.assess(h) for h in earlier_raw]
+        in_crisis = any(a.level == "crisis" for a in earlier)
+        if in_crisis and self.is_acknowledgement(message):
+            return Verdict("crisis", "crisis.acknowledged", "history",
+                           "short reply after a crisis earlier in this conversation; resources again")
+        concerned = any(a.level in ("concern", "crisis") and not a.informational for a in earlier)
+        followup = self.crisis.followup(text, [self.normalize(h) for h in earlier_raw], concerned)
+        if followup is not None:
+            return followup
+        if concerned and not in_crisis and self.risk.classifier is not None:
+            # "I can't do this anymore" then "I have the pills right here": judged together.
+            joined = self.risk.assess(f"{earlier_raw[-1]} {message}")
+            if joined.level == "crisis":
+                return Verdict("crisis", "crisis.conversation", "history",
+                               f"read with the previous message: {joined.reason}", score=joined.score,
+                               threshold=joined.threshold, sentence=joined.sentence)
+        concern = found.verdict()   # pass with resources=True for concern, else None
         for detector in (self.dosing, self.medical, self.scope):
-            found = detector.run(text, past)
-            if found is not None:
-                return self._with_resources(found, informational, sticky)
-        if informational is not None:
-            return self._with_resources(informational, None, sticky)
-        if sticky:
-            return Verdict(
-                "pass", "crisis.sticky", "history", "earlier crisis in this conversation; resources kept", True
-            )
+            verdict = detector.run(text, [])
+            if verdict is not None:
+                return self._with_resources(verdict, concern, in_crisis)
+        if concern is not None:
+            return self._with_resources(concern, None, in_crisis)
+        if in_crisis:
+            return Verdict("pass", "crisis.sticky", "history",
+                           "earlier crisis in this conversation; resources kept", True)
         return Verdict("pass", reason="no guardrail matched")
 
     @staticmethod
-    def _with_resources(verdict: Verdict, informational: Verdict | None, sticky: bool) -> Verdict:
+    def _with_resources(verdict: Verdict, concern: Verdict | None, sticky: bool) -> Verdict:
         notes = []
-        if informational is not None and informational is not verdict:
-            notes.append("mentions suicide or self-harm as a topic")
+        extra = {}
+        if concern is not None and concern is not verdict:
+            notes.append(concern.reason)
+            extra = {"score": concern.score, "threshold": concern.threshold, "sentence": concern.sentence}
         if sticky:
             notes.append("earlier crisis in this conversation; resources kept")
         if not notes:
             return verdict
-        return replace(verdict, resources=True, reason="; ".join([verdict.reason, *notes]))
+        return replace(verdict, resources=True, reason="; ".join([verdict.reason, *notes]), **extra)

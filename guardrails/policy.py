@@ -29,7 +29,7 @@ from .dose import find_dose_amounts
 __all__ = [
     "ALLOWED_PLACEHOLDERS",
     "DEFAULT_POLICY_DIR",
-    "CrisisExamples",
+    "RiskSettings",
     "CrisisRules",
     "Policy",
     "PolicyError",
@@ -44,7 +44,7 @@ __all__ = [
 DEFAULT_POLICY_DIR = Path(__file__).with_name("policy")
 ALLOWED_PLACEHOLDERS = frozenset({"name", "phone", "email", "hours", "contact_url"})
 RESOURCE_KINDS = frozenset({"call", "sms", "web"})
-MESSAGE_KEYS = ("dosing", "medical_advice", "out_of_scope", "no_answer", "fallback")
+MESSAGE_KEYS = ("dosing", "medical_advice", "out_of_scope", "no_answer", "fallback", "crisis_ack")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -176,6 +176,8 @@ class CrisisRules:
     concern: tuple[Rule, ...]
     replies: tuple[Rule, ...]
     plans: tuple[Rule, ...]
+    past: tuple[Rule, ...] = ()
+    current: tuple[Rule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,13 +192,15 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class CrisisExamples:
-    """Examples and settings for the similarity layer."""
+class RiskSettings:
+    """Thresholds of the learned crisis classifier and the conversation memory (crisis_classifier.yaml)."""
 
-    examples: tuple[str, ...]
-    negatives: tuple[str, ...]
-    threshold: float
-    margin: float
+    crisis_threshold: float
+    concern_threshold: float
+    long_message_chars: int
+    history_window: int
+    acknowledgements: frozenset[str]
+    rules_as_concern: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,8 @@ class Policy:
     scope: RuleSet
     domain_vocabulary: Rule
     spellings: Mapping[str, str]
-    similarity: CrisisExamples
+    risk: RiskSettings
+    lexicon: Any = None   # a CrisisLexicon (crisis_lexicon.yaml)
     source_dir: Path = field(default=DEFAULT_POLICY_DIR)
 
     def templates(self) -> dict[str, str]:
@@ -471,6 +476,8 @@ def _load_crisis_rules(src: _File) -> CrisisRules:
         concern=src.rules(follow, "concern", "followup.concern"),
         replies=src.rules(follow, "replies", "followup.replies"),
         plans=src.rules(follow, "plans", "followup.plans"),
+        past=src.rules(info, "past", "informational.past", required=False),
+        current=src.rules(info, "current", "informational.current", required=False),
     )
 
 
@@ -486,12 +493,22 @@ def _load_spellings(src: _File) -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
-def _load_examples(src: _File) -> CrisisExamples:
-    examples = src.texts(src.data, "examples", "examples")
-    negatives = src.texts(src.data, "negatives", "negatives")
-    threshold = src.number(src.data, "threshold", "threshold", 0.0, 1.0)
-    margin = src.number(src.data, "margin", "margin", 0.0, 1.0)
-    return CrisisExamples(examples, negatives, threshold, margin)
+def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
+    from .normalize import normalize
+
+    crisis = src.number(src.data, "crisis_threshold", "crisis_threshold", 0.05, 0.99)
+    concern = src.number(src.data, "concern_threshold", "concern_threshold", 0.05, 0.99)
+    long_chars = src.number(src.data, "long_message_chars", "long_message_chars", 50, 5000)
+    window = src.number(src.data, "history_window", "history_window", 1, 20)
+    if window != int(window) or long_chars != int(long_chars):
+        raise src.fail("history_window", "history_window and long_message_chars must be whole numbers")
+    acks = src.texts(src.data, "acknowledgements", "acknowledgements")
+    downgraded = src.texts(src.data, "rules_as_concern", "rules_as_concern", required=False)
+    for i, rule_id in enumerate(downgraded):
+        if not re.fullmatch(r"crisis\.[a-z0-9_]+", rule_id):
+            raise src.fail(f"rules_as_concern[{i}]", "must be a crisis rule id such as crisis.topic_mention")
+    return RiskSettings(crisis, concern, int(long_chars), int(window),
+                        frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded))
 
 
 def load_policy(policy_dir: Path | str | None = None) -> Policy:
@@ -510,7 +527,13 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
     vocab = scope_src.texts(scope_src.data, "domain_vocabulary", "domain_vocabulary")
     domain = scope_src.rule({"id": "domain_vocabulary", "phrases": list(vocab)}, "domain_vocabulary")
     spellings = _load_spellings(_File(folder / "spellings.json"))
-    examples = _load_examples(_File(folder / "crisis_examples.yaml"))
+    risk = _load_risk(_File(folder / "crisis_classifier.yaml"), spellings)
+    from .lexicon import CrisisLexicon, LexiconError
+
+    try:
+        lexicon = CrisisLexicon.from_file(folder / "crisis_lexicon.yaml")
+    except LexiconError as exc:
+        raise PolicyError(str(exc)) from exc
     return Policy(
         crisis_reply=reply,
         resources=resources,
@@ -523,6 +546,7 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         scope=scope,
         domain_vocabulary=domain,
         spellings=spellings,
-        similarity=examples,
+        risk=risk,
+        lexicon=lexicon,
         source_dir=folder,
     )

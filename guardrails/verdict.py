@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROUTES: tuple[str, ...] = ("crisis", "dosing", "medical_advice", "out_of_scope", "pass")
+LAYERS: tuple[str | None, ...] = (None, "rules", "lexicon", "classifier", "history", "error")
 
 
 @dataclass(frozen=True)
@@ -18,13 +19,15 @@ class Verdict:
 
     route: str  # "crisis" | "dosing" | "medical_advice" | "out_of_scope" | "pass"
     rule: str | None = None  # machine id, e.g. "crisis.suicidal_intent", "dosing.amount"
-    layer: str | None = None  # "rules" | "similarity" | "history" | None
+    layer: str | None = None  # one of LAYERS
     reason: str = ""  # short explanation for staff; never the user's message
     resources: bool = False  # show crisis resources with an answered reply
-    score: float | None = None  # similarity score when layer == "similarity"
+    score: float | None = None  # the crisis classifier's probability when layer == "classifier"
+    threshold: float | None = None  # the threshold that score was held to
+    sentence: str | None = None  # the part of the message (or earlier message) that decided; staff only, never logged
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
             raise ValueError(f"unknown route {self.route!r}; expected one of {ROUTES}")
-        if self.layer not in (None, "rules", "similarity", "history"):
+        if self.layer not in LAYERS:
             raise ValueError(f"unknown layer {self.layer!r}")

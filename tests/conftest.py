@@ -27,15 +27,19 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @pytest.fixture(scope="session")
 def embeddings():
-    """The numpy MiniLM backend (the query path the product uses)."""
+    """The ONNX MiniLM backend (the query path the product uses once `faqbot index` exported it)."""
     from bot.embeddings import MiniLMEmbeddings
+    from bot.minilm import packaged_model_path
+    from bot.onnx_minilm import export_onnx
+    from bot.settings import models_dir
 
-    return MiniLMEmbeddings(backend="numpy")
+    export_onnx(packaged_model_path(), models_dir())
+    return MiniLMEmbeddings(backend="onnx")
 
 
 @pytest.fixture(scope="session")
 def embed(embeddings):
-    """Callable[[list[str]], np.ndarray] of unit vectors, for the guardrail similarity layer."""
+    """Callable[[list[str]], np.ndarray] of unit vectors, for the crisis classifier."""
     return embeddings.embed
 
 

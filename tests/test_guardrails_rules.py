@@ -527,7 +527,7 @@ def _drop_footer(data):
 
 
 def _bad_threshold(data):
-    data["threshold"] = 2
+    data["crisis_threshold"] = 2
 
 
 def _duplicate_id(data):
@@ -558,7 +558,7 @@ def _empty_rule(data):
         ("crisis.yaml", _bad_kind, "crisis.yaml: resources[0].kind: must be one of"),
         ("crisis.yaml", _drop_footer, "crisis.yaml: footer: missing"),
         ("crisis.yaml", _reply_without_resource, "crisis.yaml: reply: does not mention resource"),
-        ("crisis_examples.yaml", _bad_threshold, "crisis_examples.yaml: threshold: must be a number"),
+        ("crisis_classifier.yaml", _bad_threshold, "crisis_classifier.yaml: crisis_threshold: must be"),
     ],
 )
 def test_policy_errors_name_file_and_field(tmp_path, filename, mutate, expected):
@@ -587,7 +587,7 @@ def test_policy_is_frozen(policy):
     "module",
     ["guardrails", "guardrails.normalize", "guardrails.dose", "guardrails.policy", "guardrails.verdict",
      "guardrails.crisis", "guardrails.dosing", "guardrails.medical", "guardrails.scope", "guardrails.engine",
-     "guardrails.similarity"],
+     "guardrails.risk", "guardrails.lexicon", "guardrails.sentences"],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module))
