@@ -25,6 +25,7 @@ import numpy as np
 from bot.minilm import ModelMissingError
 
 EXPORT_VERSION = 1   # bump when the exported graph changes
+TOKEN_BUDGET = 1024  # padded tokens per batch
 
 
 def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
@@ -106,8 +107,15 @@ class OnnxMiniLM:
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.hidden), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+        # Batches of similar length within a token budget: one long text padding fifteen short sentences
+        # to its length would cost fifteen long texts.
+        batches: list[list[int]] = [[]]
+        for i in order:
+            n = len(encodings[i].ids)
+            if batches[-1] and (len(batches[-1]) >= batch_size or (len(batches[-1]) + 1) * n > TOKEN_BUDGET):
+                batches.append([])
+            batches[-1].append(i)
+        for idx in batches:
             length = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), length), dtype=np.int64)
             mask = np.zeros((len(idx), length), dtype=np.int64)
