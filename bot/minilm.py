@@ -48,6 +48,34 @@ def packaged_model_path() -> Path:
     return path
 
 
+TOKEN_BUDGET = 1024  # padded tokens per batch
+
+
+def length_batches(encodings, batch_size: int = 32, token_budget: int = TOKEN_BUDGET):  # noqa: ANN001, ANN201
+    """(row indices, ids, mask) batches of tokenised texts, shortest first, each within a token budget.
+
+    Texts of similar length go together: one long text padding fifteen short sentences to its length
+    would cost fifteen long texts. ``ids`` and ``mask`` are int64 (n, longest in the batch)."""
+    order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+    batches: list[list[int]] = [[]]
+    for i in order:
+        n = len(encodings[i].ids)
+        if batches[-1] and (len(batches[-1]) >= batch_size or (len(batches[-1]) + 1) * n > token_budget):
+            batches.append([])
+        batches[-1].append(i)
+    for idx in batches:
+        if not idx:
+            continue
+        length = max(len(encodings[i].ids) for i in idx)
+        ids = np.zeros((len(idx), length), dtype=np.int64)
+        mask = np.zeros((len(idx), length), dtype=np.int64)
+        for row, i in enumerate(idx):
+            seq = encodings[i].ids
+            ids[row, :len(seq)] = seq
+            mask[row, :len(seq)] = 1
+        yield idx, ids, mask
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
     # BERT's exact GELU: x * Phi(x). tanh approximation differs by ~1e-3, enough to move rankings.
     return 0.5 * x * (1.0 + _erf_fast(x / math.sqrt(2.0)))
@@ -139,20 +167,9 @@ class MiniLMEncoder:
         """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.hidden), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        # Sort by length so each batch pads little.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.hidden), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            length = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), length), dtype=np.int64)
-            mask = np.zeros((len(idx), length), dtype=np.float32)
-            for row, i in enumerate(idx):
-                seq = encodings[i].ids
-                ids[row, :len(seq)] = seq
-                mask[row, :len(seq)] = 1.0
-            out[idx] = self._forward(ids, mask)
+        for idx, ids, mask in length_batches(self.tokenizer.encode_batch(list(texts)), batch_size):
+            out[idx] = self._forward(ids, mask.astype(np.float32))
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.minilm import ModelMissingError
+from bot.minilm import ModelMissingError, length_batches
 
 EXPORT_VERSION = 1   # bump when the exported graph changes
-TOKEN_BUDGET = 1024  # padded tokens per batch
 
 
 def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
@@ -66,7 +65,10 @@ def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     sample = torch.ones((1, 8), dtype=torch.long)
-    with torch.no_grad():
+    import warnings
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # the tracer's notes on shapes it treats as constants
         torch.onnx.export(_Pooled(model), (sample, sample), str(tmp), input_names=["input_ids", "attention_mask"],
                           output_names=["embedding"], opset_version=17, dynamo=False,
                           dynamic_axes={"input_ids": {0: "batch", 1: "length"},
@@ -104,24 +106,7 @@ class OnnxMiniLM:
         """Unit-length float32 vectors, one row per text (batched by length, so little padding)."""
         if not texts:
             return np.zeros((0, self.hidden), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), self.hidden), dtype=np.float32)
-        # Batches of similar length within a token budget: one long text padding fifteen short sentences
-        # to its length would cost fifteen long texts.
-        batches: list[list[int]] = [[]]
-        for i in order:
-            n = len(encodings[i].ids)
-            if batches[-1] and (len(batches[-1]) >= batch_size or (len(batches[-1]) + 1) * n > TOKEN_BUDGET):
-                batches.append([])
-            batches[-1].append(i)
-        for idx in batches:
-            length = max(len(encodings[i].ids) for i in idx)
-            ids = np.zeros((len(idx), length), dtype=np.int64)
-            mask = np.zeros((len(idx), length), dtype=np.int64)
-            for row, i in enumerate(idx):
-                seq = encodings[i].ids
-                ids[row, :len(seq)] = seq
-                mask[row, :len(seq)] = 1
+        for idx, ids, mask in length_batches(self.tokenizer.encode_batch(list(texts)), batch_size):
             out[idx] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return out

@@ -29,9 +29,12 @@ def test_sentences_and_units():
     assert split_sentences("I'm fine. Actually no!! How long is a session?") == [
         "I'm fine.", "Actually no!!", "How long is a session?"]
     assert split_sentences("我很累。我想死。") == ["我很累。", "我想死。"]
-    units = risk_units("bought a rope today. how much is a session?")
-    assert units[-1] == "bought a rope today. how much is a session?"
-    assert "bought a rope today." in units
+    units = risk_units("I bought a rope today. how much is a session?")
+    assert units[-1] == "I bought a rope today. how much is a session?"
+    assert "I bought a rope today." in units
+    # a short sentence is judged only beside its neighbours, never alone
+    units = risk_units("ok. It's gone now. Thanks for checking on me, see you Friday.")
+    assert "It's gone now." not in units and "ok. It's gone now." in units
     long = " ".join(f"sentence number {i} is about my week." for i in range(40))
     assert len(risk_units(long)) <= 48 and risk_units(long)[-1] == long
 
