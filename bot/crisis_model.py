@@ -2,7 +2,7 @@
 
     classifier = crisis_classifier(embeddings.embed)     # var/models/crisis-<hash>.npz, trained if missing
 
-The cache name carries a hash of the training examples, the encoder and the training settings, so
+The cache name carries a hash of the training files, the encoder and the training settings, so
 editing `guardrails/training/crisis_train/` (or the taxonomy) retrains it, and a build elsewhere from the
 same files gives the same model: examples are read in file order, deduplicated, and fitted to a tight
 tolerance. Training embeds about 12,000 texts (a minute or two on 2 cores with ONNX Runtime); `faqbot
@@ -23,13 +23,13 @@ from bot.index import MODEL_ID
 from bot.settings import models_dir
 from guardrails.risk_model import MODEL_VERSION, REGULARISATION_C, TOLERANCE, CrisisClassifier
 from guardrails.sentences import risk_units
-from guardrails.training_data import Example, examples_digest, load_examples
+from guardrails.training_data import Example, load_examples, training_digest
 
 log = logging.getLogger("faqbot.crisis_model")
 
 
-def model_path(examples: list[Example], folder: Path | None = None) -> Path:
-    key = hashlib.sha256(f"{examples_digest(examples)}|{MODEL_ID}|{REGULARISATION_C}|{TOLERANCE}|"
+def model_path(folder: Path | None = None) -> Path:
+    key = hashlib.sha256(f"{training_digest()}|{MODEL_ID}|{REGULARISATION_C}|{TOLERANCE}|"
                          f"{MODEL_VERSION}".encode()).hexdigest()[:16]
     return Path(folder or models_dir()) / f"crisis-{key}.npz"
 
@@ -75,12 +75,12 @@ def crisis_classifier(embed: Callable[[list[str]], np.ndarray] | None = None,
                       folder: Path | None = None) -> CrisisClassifier:
     """The cached classifier for the repo's training data, trained and saved now when missing (with
     ``embed``, or the fastest encoder when none is given)."""
-    examples = load_examples()
-    path = model_path(examples, folder)
+    path = model_path(folder)
     try:
         return CrisisClassifier.load(path)
     except (OSError, ValueError, KeyError):
         pass
+    examples = load_examples()   # read and validated only when training
     start = time.perf_counter()
     classifier = train(examples, embed or training_embed())
     log.info("trained the crisis classifier on %d examples in %.0f s", len(examples), time.perf_counter() - start)

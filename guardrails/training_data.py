@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["LABELS", "Example", "TrainingDataError", "load_examples", "load_taxonomy", "training_dir"]
+__all__ = ["LABELS", "Example", "TrainingDataError", "load_examples", "load_taxonomy", "training_digest",
+           "training_dir"]
 
 LABELS = ("none", "concern", "crisis")   # the classifier's classes, in this order
 STYLES = frozenset({"short", "plain", "lowercase", "typos", "slang", "emoji", "euphemism", "religious", "metaphor",
@@ -110,9 +111,15 @@ def load_examples(files: Sequence[Path] | None = None, taxonomy: dict[str, str] 
     return out
 
 
-def examples_digest(examples: Sequence[Example]) -> str:
-    """A hash of what training reads: it keys the cached model."""
+def training_digest() -> str:
+    """A hash of the taxonomy and every training file, byte for byte: it keys the cached model.
+
+    Hashing the files (not the parsed examples) keeps start-up from reading and validating 15,000 lines
+    only to find the cache, and also retrains when a construct or style changes, since training reads them.
+    """
     digest = hashlib.sha256()
-    for e in examples:
-        digest.update(f"{e.label}\t{e.text}\n".encode())
+    folder = training_dir()
+    for path in [folder / "taxonomy.yaml", *sorted((folder / "crisis_train").glob("*.jsonl"))]:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
