@@ -22,6 +22,7 @@ import yaml
 
 from bot.settings import CLINIC_FIELDS, corpus_dir
 from guardrails.dose import find_dose_amounts
+from guardrails.yaml_text import parse_yaml
 
 TOPICS = ("sessions", "side_effects", "preparation", "aftercare", "how_it_works", "conditions",
           "forms_of_treatment", "safety", "care_team", "clinic_contact")
@@ -147,7 +148,7 @@ def load_file(path: Path) -> list[Entry]:
     except UnicodeDecodeError as exc:
         raise CorpusError(name, None, None, f"not UTF-8 text ({exc.reason})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise CorpusError(name, None, None, f"not valid YAML: {exc}") from exc
     if data is None:
@@ -195,7 +196,7 @@ def load_negatives(path: Path | None = None) -> tuple[str, ...]:
         return ()
     name = f"negatives/{path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CorpusError(name, None, None, f"not valid UTF-8 YAML: {exc}") from exc
     questions = data.get("questions") if isinstance(data, dict) else None

@@ -1,4 +1,8 @@
-"""The embedding model behind LangChain's `Embeddings` interface.
+"""The embedding model, with LangChain's `Embeddings` methods (`embed_documents`, `embed_query`).
+
+It does not subclass `langchain_core.embeddings.Embeddings`: importing langchain_core costs about 0.3 s
+of every start, and LangChain's Chroma store only calls those two methods (the index tests build
+through it).
 
 Three backends compute the same all-MiniLM-L6-v2 vectors from the packaged weights:
 - "onnx" (default once `faqbot index` has exported the graph): `bot.onnx_minilm.OnnxMiniLM`, ~4 ms a short text;
@@ -24,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from bot.index import MODEL_ID
 from bot.minilm import ENCODER_VERSION, MiniLMEncoder, ModelMissingError, packaged_model_path
@@ -33,8 +36,8 @@ BACKENDS = ("onnx", "numpy", "sentence-transformers")
 CACHE_SIZE = 4096   # vectors kept in memory (about 6 MB)
 
 
-class MiniLMEmbeddings(Embeddings):
-    """LangChain embeddings over the packaged MiniLM model; never touches a model hub."""
+class MiniLMEmbeddings:
+    """LangChain-compatible embeddings over the packaged MiniLM model; never touches a model hub."""
 
     def __init__(self, backend: str | None = None, cache_size: int = CACHE_SIZE) -> None:
         backend = backend or os.environ.get("FAQBOT_EMBEDDINGS") or _default_backend()

@@ -17,6 +17,7 @@ that carries the packaged model's hash. Queries need only onnxruntime and tokeni
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -28,13 +29,34 @@ EXPORT_VERSION = 1   # bump when the exported graph changes
 
 
 def onnx_path(model_dir: Path, cache_dir: Path) -> Path:
-    """Where the export of this packaged model lives in the cache."""
+    """Where the export of this packaged model lives in the cache: named by a hash of the weights and the
+    export version. The hash is remembered in the cache by the weights file's size and modification time
+    (hashing 90 MB costs about 0.2 s of every start; an installed package's file does not change in place)."""
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    stamp = {"file": str(weights.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+             "export": EXPORT_VERSION}
+    memo = Path(cache_dir) / "minilm-weights.json"
+    try:
+        saved = json.loads(memo.read_text())
+        if {k: saved.get(k) for k in stamp} == stamp and isinstance(saved.get("key"), str):
+            return Path(cache_dir) / f"minilm-{saved['key']}.onnx"
+    except (OSError, ValueError, AttributeError):
+        pass
     digest = hashlib.sha256()
-    with open(model_dir / "model.safetensors", "rb") as handle:
+    with open(weights, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     digest.update(f"export-v{EXPORT_VERSION}".encode())
-    return Path(cache_dir) / f"minilm-{digest.hexdigest()[:16]}.onnx"
+    key = digest.hexdigest()[:16]
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({**stamp, "key": key}))
+        os.replace(tmp, memo)
+    except OSError:
+        pass   # a read-only cache only costs start-up time
+    return Path(cache_dir) / f"minilm-{key}.onnx"
 
 
 def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
@@ -75,9 +97,35 @@ def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
                                         "attention_mask": {0: "batch", 1: "length"}, "embedding": {0: "batch"}})
     os.replace(tmp, target)
     for old in target.parent.glob("minilm-*.onnx"):
-        if old != target:
+        if old != target and not old.name.startswith(f"{target.stem}."):
             old.unlink(missing_ok=True)
     return target
+
+
+def _session(ort, graph: Path, threads: int):  # noqa: ANN001, ANN202 - onnxruntime types stay local
+    """An inference session over the graph as optimised by this ONNX Runtime version. The optimised graph
+    is saved beside the export the first time, so later starts skip the optimiser (0.35 -> 0.15 s).
+    Extended, not "all", optimisations: those are the fused CPU kernels, with no layout tied to this CPU."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    optimised = graph.with_name(f"{graph.stem}.ort-{ort.__version__}.opt.onnx")
+    if optimised.is_file():
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(optimised), options, providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - a damaged cache file: optimise the export again
+            optimised.unlink(missing_ok=True)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    tmp = optimised.with_name(f"{graph.stem}.{os.getpid()}.tmp.onnx")
+    options.optimized_model_filepath = str(tmp)
+    session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+    try:
+        os.replace(tmp, optimised)
+    except OSError:
+        pass   # read-only cache: the next start optimises again
+    return session
 
 
 class OnnxMiniLM:
@@ -91,12 +139,7 @@ class OnnxMiniLM:
             raise ValueError("threads must be at least 1")
         if not Path(graph).is_file():
             raise ModelMissingError(f"{graph} is missing; run `faqbot index` to export the encoder")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.session = _session(ort, Path(graph), threads)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_length)
         self.tokenizer.no_padding()

@@ -9,11 +9,13 @@ test). Reports, per regularisation C and threshold: crisis recall over the held-
 the share of crisis or concern examples that would get the crisis line, and the false-crisis rate on
 the held-out `none` examples. The evaluation sets (eval/crisis/) are never read.
 
-    .venv/bin/python eval/crisis_crossval.py --c 1,4,16 --out var/crisis-crossval.json
+    .venv/bin/python eval/crisis_crossval.py --c 4,16 --steps 0,0.02,0.04,0.06 --out var/crisis-crossval.json
 
-Rule used to pick: the lowest crisis threshold whose held-out false-crisis rate on `none` examples is
-<= MAX_FALSE_CRISIS (3 %, the issue's target for hard negatives; a first rule at 8 % handed off 5 % of
-ordinary questions on the development sets), the C with the best crisis recall there;
+Rule used to pick: for each C and threshold step (the raise of the crisis threshold per doubling of a
+message's parts), the lowest crisis threshold whose held-out false-crisis rate is <= MAX_FALSE_CRISIS
+(3 %, the issue's target for hard negatives; a first rule at 8 % handed off 5 % of ordinary questions
+on the development sets) both on all `none` examples and on the long ones (over LONG_CHARS characters,
+where the riskiest of many harmless parts is high by chance); the C and step with the best crisis recall;
 then the highest concern threshold (not above it) at which held-out crisis-or-concern examples get the
 crisis line >= MIN_LINE_RECALL of the time. The style split is harsh (a fold never saw its style), so
 these rates are pessimistic; eval/crisis/ measures the chosen setting on other writers' wording.
@@ -42,6 +44,7 @@ from guardrails.training_data import load_examples  # noqa: E402
 THRESHOLDS = [round(x, 2) for x in np.arange(0.2, 0.91, 0.05)]
 MAX_FALSE_CRISIS = 0.03   # pooled held-out `none` examples handed off: the issue's hard-negative target
 MIN_LINE_RECALL = 0.96    # held-out crisis or concern examples that get at least the crisis line
+LONG_CHARS = 400          # "long" for the separate false-crisis bound on long harmless messages
 
 
 def _disk_cached(embed, folder: Path):  # noqa: ANN001, ANN202
@@ -77,24 +80,34 @@ def _owners(examples, rows_text: list[str]) -> np.ndarray:  # noqa: ANN001
     return np.asarray(owner)
 
 
+def _threshold(t: float, step: float, parts: np.ndarray) -> np.ndarray:
+    """The product's crisis threshold per message (RiskSettings.crisis_threshold_for)."""
+    return np.minimum(0.99, t + step * np.log2(np.maximum(1, parts)))
+
+
 def choose(results: dict) -> dict | None:  # noqa: ANN001
-    """The setting the rule in the module docstring picks from {C: [rows per threshold]}."""
+    """The setting the rule in the module docstring picks from {"C|step": [rows per threshold]}."""
     best = None
-    for c, rows in results.items():
-        ok = [r for r in rows if r["false_crisis"] <= MAX_FALSE_CRISIS]
+    for key, rows in results.items():
+        c, _, step = str(key).partition("|")
+        ok = [r for r in rows if r["false_crisis"] <= MAX_FALSE_CRISIS
+              and r.get("false_crisis_long", 0.0) <= MAX_FALSE_CRISIS]
         if not ok:
             continue
         r = min(ok, key=lambda r: r["threshold"])
         concern = [x for x in rows if x["line_recall"] >= MIN_LINE_RECALL and x["threshold"] <= r["threshold"]]
         ct = max(concern, key=lambda x: x["threshold"])["threshold"] if concern else THRESHOLDS[0]
         if best is None or r["crisis_recall"] > best["crisis_recall"]:
-            best = {"c": float(c), "crisis_threshold": r["threshold"], "concern_threshold": ct, **r}
+            best = {"c": float(c), "crisis_threshold_step": float(step or 0), "crisis_threshold": r["threshold"],
+                    "concern_threshold": ct, **r}
     return best
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--c", default="1,4,16", help="regularisation values to try (comma-separated)")
+    parser.add_argument("--steps", default="0,0.02,0.04,0.06",
+                        help="crisis threshold raises per doubling of a message's parts to try (comma-separated)")
     parser.add_argument("--long-chars", type=int, default=300)
     parser.add_argument("--split", choices=("style", "writer"), default="style")
     parser.add_argument("--out", default="var/crisis-crossval.json")
@@ -118,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     labels = np.array([e.label for e in examples])
     writers = np.array([getattr(e, args.split) for e in examples])
     results = {}
+    parts = np.array([len(us) for us in units])
+    long_msg = np.array([len(e.text) > LONG_CHARS for e in examples])
     for c in [float(x) for x in args.c.split(",")]:
         crisis_max = np.zeros(len(examples))
         risk_max = np.zeros(len(examples))
@@ -130,30 +145,35 @@ def main(argv: list[str] | None = None) -> int:
                 probs = model.probabilities(unit_vectors[offsets[i]:offsets[i + 1]], units[i])
                 crisis_max[i] = probs[:, 2].max()
                 risk_max[i] = (probs[:, 1] + probs[:, 2]).max()
-        rows = []
-        for t in THRESHOLDS:
-            crisis = labels == "crisis"
-            risky = labels != "none"
-            none = labels == "none"
-            rows.append({
-                "threshold": t,
-                "crisis_recall": float((crisis_max[crisis] >= t).mean()),
-                "false_crisis": float((crisis_max[none] >= t).mean()),
-                "line_recall": float(((crisis_max[risky] >= t) | (risk_max[risky] >= t)).mean()),
-                "concern_on_none": float((risk_max[none] >= t).mean()),
-                "per_writer_recall": {w: float((crisis_max[crisis & (writers == w)] >= t).mean())
-                                      for w in sorted(set(writers[crisis]))},
-                "per_writer_false": {w: float((crisis_max[none & (writers == w)] >= t).mean())
-                                     for w in sorted(set(writers[none]))},
-            })
-        results[c] = rows
-        for r in rows:
-            print(f"C={c:<5} t={r['threshold']:.2f} crisis recall {r['crisis_recall']:.3f} "
-                  f"line {r['line_recall']:.3f} false crisis {r['false_crisis']:.3f} "
-                  f"concern on none {r['concern_on_none']:.3f}")
+        crisis = labels == "crisis"
+        risky = labels != "none"
+        none = labels == "none"
+        for step in [float(x) for x in args.steps.split(",")]:
+            rows = []
+            for t in THRESHOLDS:
+                handed = crisis_max >= _threshold(t, step, parts)
+                rows.append({
+                    "threshold": t,
+                    "crisis_recall": float(handed[crisis].mean()),
+                    "crisis_recall_long": float(handed[crisis & long_msg].mean()),
+                    "false_crisis": float(handed[none].mean()),
+                    "false_crisis_long": float(handed[none & long_msg].mean()),
+                    "line_recall": float((handed[risky] | (risk_max[risky] >= t)).mean()),
+                    "concern_on_none": float((risk_max[none] >= t).mean()),
+                    "per_writer_recall": {w: float(handed[crisis & (writers == w)].mean())
+                                          for w in sorted(set(writers[crisis]))},
+                    "per_writer_false": {w: float(handed[none & (writers == w)].mean())
+                                         for w in sorted(set(writers[none]))},
+                })
+            results[f"{c}|{step}"] = rows
+            for r in rows:
+                print(f"C={c:<5} step={step:<5} t={r['threshold']:.2f} crisis recall {r['crisis_recall']:.3f} "
+                      f"(long {r['crisis_recall_long']:.3f}) line {r['line_recall']:.3f} "
+                      f"false crisis {r['false_crisis']:.3f} (long {r['false_crisis_long']:.3f})")
     best = choose(results)
-    print("chosen:", json.dumps({k: best[k] for k in ("c", "crisis_threshold", "concern_threshold",
-                                                       "crisis_recall", "false_crisis")} if best else None))
+    print("chosen:", json.dumps({k: best[k] for k in ("c", "crisis_threshold_step", "crisis_threshold",
+                                                       "concern_threshold", "crisis_recall", "false_crisis",
+                                                       "false_crisis_long")} if best else None))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"results": {str(k): v for k, v in results.items()}, "chosen": best}, indent=1))

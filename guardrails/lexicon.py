@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from .yaml_text import parse_yaml
+
 __all__ = ["CrisisLexicon", "LexiconError", "fold"]
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "policy" / "crisis_lexicon.yaml"
@@ -72,7 +74,7 @@ class CrisisLexicon:
     def from_file(cls, path: Path | None = None) -> CrisisLexicon:
         path = Path(path or DEFAULT_LEXICON)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = parse_yaml(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise LexiconError(f"{path}: cannot read: {exc}") from exc
         langs = data.get("languages") if isinstance(data, dict) else None

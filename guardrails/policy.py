@@ -15,6 +15,7 @@ amount.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 import yaml
 
 from .dose import find_dose_amounts
+from .yaml_text import parse_yaml
 
 __all__ = [
     "ALLOWED_PLACEHOLDERS",
@@ -201,6 +203,13 @@ class RiskSettings:
     history_window: int
     acknowledgements: frozenset[str]
     rules_as_concern: frozenset[str] = frozenset()
+    # Raise of the crisis threshold per doubling of the number of parts judged: a long message offers
+    # many parts, and the riskiest of many harmless parts is higher by chance alone.
+    crisis_threshold_step: float = 0.0
+
+    def crisis_threshold_for(self, parts: int) -> float:
+        """The crisis threshold for a message judged in ``parts`` parts (never above 0.99)."""
+        return min(0.99, self.crisis_threshold + self.crisis_threshold_step * math.log2(max(1, parts)))
 
 
 @dataclass(frozen=True)
@@ -248,7 +257,7 @@ class _File:
             raise PolicyError(f"{self.name}: (file): missing from {path.parent}")
         try:
             with path.open(encoding="utf-8") as fh:
-                self.data = json.load(fh) if path.suffix == ".json" else yaml.safe_load(fh)
+                self.data = json.load(fh) if path.suffix == ".json" else parse_yaml(fh)
         except (yaml.YAMLError, json.JSONDecodeError) as exc:
             raise PolicyError(f"{self.name}: (file): not valid {path.suffix[1:].upper()}: {exc}") from None
         if not isinstance(self.data, dict):
@@ -498,6 +507,8 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
 
     crisis = src.number(src.data, "crisis_threshold", "crisis_threshold", 0.05, 0.99)
     concern = src.number(src.data, "concern_threshold", "concern_threshold", 0.05, 0.99)
+    step = src.number(src.data, "crisis_threshold_step", "crisis_threshold_step", 0.0, 0.2) \
+        if "crisis_threshold_step" in src.data else 0.0
     long_chars = src.number(src.data, "long_message_chars", "long_message_chars", 50, 5000)
     window = src.number(src.data, "history_window", "history_window", 1, 20)
     if window != int(window) or long_chars != int(long_chars):
@@ -508,7 +519,7 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
         if not re.fullmatch(r"crisis\.[a-z0-9_]+", rule_id):
             raise src.fail(f"rules_as_concern[{i}]", "must be a crisis rule id such as crisis.topic_mention")
     return RiskSettings(crisis, concern, int(long_chars), int(window),
-                        frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded))
+                        frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded), step)
 
 
 def load_policy(policy_dir: Path | str | None = None) -> Policy:

@@ -9,7 +9,8 @@ Layers, in order (the first that decides wins):
 1. the English crisis rules (`CrisisDetector`, exact and explainable) on the whole normalised message;
 2. the crisis lexicon for other languages (`CrisisLexicon`);
 3. the crisis classifier on every part of the message (`guardrails.sentences.risk_units`): the message's
-   risk is its riskiest part; crisis when P(crisis) >= crisis_threshold, concern when
+   risk is its riskiest part; crisis when P(crisis) >= the crisis threshold for that many parts
+   (crisis_threshold, raised by crisis_threshold_step per doubling of the parts), concern when
    P(crisis) + P(concern) >= concern_threshold.
 Results are cached per text, so re-reading a conversation's earlier messages every turn is cheap.
 When the classifier cannot run (no model, encoder error) the message is treated as concern: the reply
@@ -128,10 +129,12 @@ class RiskDetector:
                               f"crisis classifier unavailable ({type(exc).__name__}); crisis line shown")
         crisis = probs[:, 2]
         best = int(crisis.argmax())
-        if crisis[best] >= s.crisis_threshold:
+        threshold = round(s.crisis_threshold_for(len(units)), 4)
+        if crisis[best] >= threshold:
             return Assessment("crisis", "classifier", "crisis.classifier",
-                              f"crisis classifier: P(crisis) {crisis[best]:.2f} >= {s.crisis_threshold:.2f}",
-                              sentence=units[best], score=round(float(crisis[best]), 4), threshold=s.crisis_threshold)
+                              f"crisis classifier: P(crisis) {crisis[best]:.2f} >= {threshold:.2f} "
+                              f"({len(units)} parts)",
+                              sentence=units[best], score=round(float(crisis[best]), 4), threshold=threshold)
         risk = probs[:, 1] + probs[:, 2]
         best = int(risk.argmax())
         if risk[best] >= s.concern_threshold:

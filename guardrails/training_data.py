@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from .yaml_text import parse_yaml
+
 __all__ = ["LABELS", "Example", "TrainingDataError", "load_examples", "load_taxonomy", "training_digest",
            "training_dir"]
 
@@ -48,7 +50,7 @@ def load_taxonomy(path: Path | None = None) -> dict[str, str]:
     """{construct id: label} from the taxonomy file."""
     path = path or training_dir() / "taxonomy.yaml"
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TrainingDataError(f"{path}: cannot read: {exc}") from exc
     constructs = data.get("constructs") if isinstance(data, dict) else None

@@ -76,3 +76,32 @@ def test_every_entry_is_indexed_three_ways(corpus):
     for entry in corpus.entries:
         assert {(entry.id, "question"), (entry.id, "alternate"), (entry.id, "answer")} <= kinds
     assert not any("{" in d.text for d in docs)
+
+
+def test_reused_index_answers_from_its_snapshot_like_chroma(tmp_path, small_corpus, numpy_factory, embed):
+    built = EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory)
+    built.ensure(small_corpus)               # served by Chroma right after the build
+    reused = EntryIndex(tmp_path / "idx", embeddings_factory=numpy_factory)
+    assert reused.ensure(small_corpus) == "reused"
+    assert reused._collection is None         # the snapshot answers; Chroma was not opened
+    for text in ("how long is a session?", "can I drive home", small_corpus.entries[3].answer):
+        vector = embed([text])[0].tolist()
+        by_chroma, by_snapshot = built.query(vector, n=10), reused.query(vector, n=10)
+        assert [h[:2] for h in by_snapshot] == [h[:2] for h in by_chroma]
+        assert all(abs(a[2] - b[2]) < 1e-5 for a, b in zip(by_snapshot, by_chroma, strict=True))
+    assert reused.healthy() and reused.collection_name == built.collection_name
+
+
+def test_unreadable_snapshot_is_rewritten_from_chroma(tmp_path, small_corpus, numpy_factory, embed):
+    path = tmp_path / "idx"
+    EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus)
+    snapshot = next(path.glob("chroma*/vectors.npz"))
+    snapshot.write_bytes(b"not a numpy file")
+    index = EntryIndex(path, embeddings_factory=numpy_factory)
+    assert index.ensure(small_corpus) == "reused"      # Chroma itself is intact
+    assert EntryIndex(path, embeddings_factory=numpy_factory).ensure(small_corpus) == "reused"
+    first = small_corpus.entries[0]
+    assert index.query(embed([first.question])[0].tolist(), n=1)[0][0] == first.id
+    fresh = EntryIndex(path, embeddings_factory=numpy_factory)
+    fresh.ensure(small_corpus)
+    assert fresh._collection is None                      # the rewritten snapshot serves again
