@@ -1,4 +1,4 @@
-"""`faqbot bench`: the speed figures issues ask for. Prints them and writes JSON (not a test).
+"""`faqbot bench`: the speed figures we hold ourselves to. Prints them and writes JSON (not a test).
 
 - per-turn latency in-process, p50/p95, split by stage (embedding, guardrails, retrieval)
 - cold start of `faqbot ask` (fresh process, index reused) and of `faqbot serve` to the first answer

@@ -4,7 +4,7 @@
     faqbot chat
     faqbot index [--chroma-url URL]
     faqbot corpus check
-    faqbot serve [--host H] [--port P] [--workers N] [--chroma-url URL]
+    faqbot serve [--host H] [--port P] [--workers N] [--chroma-url URL] [--demo]
     faqbot eval --cases FILE.jsonl --out DIR [--compare bm25,dense]
     faqbot bench
 """
@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--chroma-url")
     serve.add_argument("--no-console", action="store_true", help="skip the Gradio staff console")
+    serve.add_argument("--demo", action="store_true",
+                       help="serve on a public host even while config/clinic.yaml's contact details are unset")
 
     ev = sub.add_parser("eval", help="score the whole system on labelled cases and write a report")
     ev.add_argument("--cases", nargs="+", action="extend", required=True, metavar="FILE.jsonl")

@@ -120,7 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
     return serve(host=args.host, port=args.port, workers=args.workers, chroma_url=args.chroma_url,
-                 console=not args.no_console)
+                 console=not args.no_console, demo=args.demo)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

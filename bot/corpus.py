@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from bot.settings import CLINIC_FIELDS, corpus_dir
+from bot.messages import render_text  # the one placeholder renderer, shared with the policy templates
+from bot.settings import CLINIC_FIELDS, CLINIC_POLICY_FIELDS, corpus_dir
 from guardrails.dose import find_dose_amounts
 from guardrails.yaml_text import parse_yaml
 
@@ -63,8 +64,8 @@ class Entry:
         return "{" in self.answer
 
     def render(self, clinic: dict[str, str]) -> str:
-        """The answer as a patient sees it, clinic placeholders filled in."""
-        return self.answer.format(**clinic) if self.uses_clinic_details else self.answer
+        """The answer as a patient sees it: clinic placeholders filled in, unset details as neutral words."""
+        return render_text(self.answer, clinic) if self.uses_clinic_details else self.answer
 
     @property
     def source_label(self) -> str:
@@ -113,9 +114,8 @@ def _parse_entry(raw: Any, file: str, position: int) -> Entry:
     if len(answer.split()) > MAX_ANSWER_WORDS:
         raise CorpusError(file, entry_id, "answer", f"longer than {MAX_ANSWER_WORDS} words")
     placeholders = {name for _, name, _, _ in string.Formatter().parse(answer) if name is not None}
-    if placeholders and topic != "clinic_contact":
-        raise CorpusError(file, entry_id, "answer", "only clinic_contact entries may use {placeholders}")
-    unknown = placeholders - set(CLINIC_FIELDS)
+    # Any entry may quote the clinic's own details and rules; only through these placeholders, never as text.
+    unknown = placeholders - set(CLINIC_FIELDS + CLINIC_POLICY_FIELDS)
     if unknown:
         raise CorpusError(file, entry_id, "answer", f"unknown placeholder(s) {sorted(unknown)}")
     doses = find_dose_amounts(answer)

@@ -14,12 +14,12 @@ import logging
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.check import ReplyCheck
 from bot.corpus import Corpus
 from bot.followup import is_followup
-from bot.messages import PolicyMessages
+from bot.messages import PolicyMessages, render_text
 from bot.reply import CandidateView, Reply, SourceRef
 from bot.retriever import HybridRetriever, Retrieval, RetrievalQuery
 from guardrails import Guardrails, Verdict
@@ -66,6 +66,10 @@ class TurnPipeline:
         self.check = check
         self.clinic = clinic
         self._entries = {e.id: e for e in corpus.entries}
+        # "Answer, then refer" (guardrails/policy/referrals.yaml): one vetted line under some answers.
+        referrals = guardrails.policy.referrals
+        self._referral_lines = {key: render_text(line, clinic) for key, line in referrals.lines.items()}
+        self._referral_entries = dict(referrals.entries)
 
     def run(self, message: str, history: Sequence[str] = ()) -> Reply:
         timings: dict[str, float] = {}
@@ -74,7 +78,7 @@ class TurnPipeline:
         try:
             reply = self._run(turn, timings)
             t = time.perf_counter()
-            problems = self.check.run(reply)
+            problems = self.check.run(self._without_referral(reply))
             timings["check"] = _ms(t)
             if problems:
                 log.error("final check blocked a reply: route=%s problems=%s", reply.route, problems)
@@ -94,6 +98,11 @@ class TurnPipeline:
         timings["guardrails"] = _ms(t)
         if verdict.route != "pass":
             return self._decline(verdict)
+        # Small talk only after the guardrails passed the message, and only when the whole message is small
+        # talk (guardrails/policy/small_talk.yaml); resources kept by a risk earlier on stay (footer).
+        small = self.messages.small_talk.reply_for(turn.text)
+        if small is not None:
+            return self._small_talk(verdict, *small)
 
         t = time.perf_counter()
         followup = bool(turn.history) and is_followup(turn.text)
@@ -111,7 +120,9 @@ class TurnPipeline:
         query = RetrievalQuery(text=turn.text, vector=vectors[0],
                                context_text=turn.history[-1] if followup else None,
                                context_vector=vectors[1] if followup else None,
-                               on_topic=followup or self.guardrails.mentions_domain(turn.text))
+                               on_topic=followup or self.guardrails.mentions_domain(turn.text),
+                               expected=self._expected_entries(verdict),
+                               expected_min_score=self.guardrails.policy.referrals.expected_min_score)
         try:
             retrieval = self.retriever.run(query)
         except Exception as exc:  # noqa: BLE001 - store down: say so, keep guardrails working
@@ -130,8 +141,16 @@ class TurnPipeline:
         text = m.declines[verdict.route]
         suggestions = list(m.suggestions) if verdict.route == "out_of_scope" else []
         return Reply(route=verdict.route, reply=self._with_footer(text, verdict), reason=verdict.reason,
-                     rule=verdict.rule, layer=verdict.layer, suggestions=suggestions,
+                     rule=verdict.rule, layer=verdict.layer, suggestions=suggestions, actions=list(m.actions),
                      resources=list(m.resources) if verdict.resources else [], evidence=_evidence(verdict))
+
+    def _small_talk(self, verdict: Verdict, match, said) -> Reply:  # noqa: ANN001 - SmallTalkMatch, SmallTalkReply
+        reason = f"small talk: {match.intent} ({match.lang})"
+        if verdict.resources:
+            reason += f"; crisis resources added: {verdict.reason}"
+        return Reply(route="small_talk", reply=self._with_footer(said.text, verdict), reason=reason,
+                     rule=f"small_talk.{match.intent}", suggestions=list(said.suggestions), actions=list(said.actions),
+                     resources=list(self.messages.resources) if verdict.resources else [], evidence=_evidence(verdict))
 
     def _compose(self, verdict: Verdict, retrieval: Retrieval) -> Reply:
         candidates = [CandidateView(c.entry_id, self._entries[c.entry_id].question, c.score, c.dense, c.keyword,
@@ -144,11 +163,44 @@ class TurnPipeline:
         if retrieval.abstained or retrieval.best is None:
             return Reply(route="no_answer", reply=self._with_footer(self.messages.no_answer, verdict),
                          reason=reason, rule="retrieval.abstain", candidates=candidates, resources=resources,
-                         suggestions=list(self.messages.suggestions), evidence=_evidence(verdict))
+                         suggestions=list(self.messages.suggestions), actions=list(self.messages.actions),
+                         evidence=_evidence(verdict))
         entry = self._entries[retrieval.best.entry_id]
-        return Reply(route="answer", reply=self._with_footer(entry.render(self.clinic), verdict),
+        actions = list(self.messages.actions) if entry.topic == "clinic_contact" else []
+        text, referral = entry.render(self.clinic), self._referral(verdict, entry.id)
+        if referral is not None:
+            text = f"{text}\n\n{referral}"
+            reason += f"; referral added ({self._referral_entries.get(entry.id) or verdict.refer})"
+        return Reply(route="answer", reply=self._with_footer(text, verdict),
                      reason=reason, rule="retrieval.match", candidates=candidates, resources=resources,
-                     sources=[SourceRef(entry.id, entry.question, entry.source_label)], evidence=_evidence(verdict))
+                     actions=actions, sources=[SourceRef(entry.id, entry.question, entry.source_label)],
+                     evidence=_evidence(verdict))
+
+    def _expected_entries(self, verdict: Verdict) -> frozenset[str]:
+        """For a general question the guardrails recognised, the entries that carry its referral line."""
+        if verdict.refer is None:
+            return frozenset()
+        return frozenset(e for e, line in self._referral_entries.items() if line == verdict.refer)
+
+    def _referral(self, verdict: Verdict, entry_id: str) -> str | None:
+        """The line under an answer: the entry's own (referrals.yaml: entries), else the one the guardrails
+        chose for a general question next to a decline (``verdict.refer``), else none."""
+        key = self._referral_entries.get(entry_id) or verdict.refer
+        return self._referral_lines.get(key) if key else None
+
+    def _without_referral(self, reply: Reply) -> Reply:
+        """The reply as the final check reads it: a vetted referral line under an answer is set aside (the
+        policy loader checked it: one line, no dose, allowed placeholders). Anything else is left for the
+        check to judge."""
+        if reply.route != "answer":
+            return reply
+        footer = f"\n\n{self.messages.footer}"
+        tail = footer if reply.reply.endswith(footer) else ""
+        body = reply.reply[: len(reply.reply) - len(tail)]
+        for line in self._referral_lines.values():
+            if body.endswith(f"\n\n{line}"):
+                return replace(reply, reply=body[: -len(line) - 2] + tail)
+        return reply
 
     def _with_footer(self, text: str, verdict: Verdict) -> str:
         return f"{text}\n\n{self.messages.footer}" if verdict.resources else text
@@ -156,12 +208,13 @@ class TurnPipeline:
     def _unavailable(self, verdict: Verdict) -> Reply:
         return Reply(route="no_answer", reply=self._with_footer(self.messages.unavailable, verdict),
                      reason="answers are unavailable right now (vector store or model down)",
-                     rule="retrieval.unavailable", resources=list(self.messages.resources) if verdict.resources else [])
+                     rule="retrieval.unavailable", actions=list(self.messages.actions),
+                     resources=list(self.messages.resources) if verdict.resources else [])
 
     def fallback(self, why: str) -> Reply:
         """The safe reply when anything fails: crisis resources and the clinic's contact."""
         return Reply(route="fallback", reply=self.messages.fallback, reason=why, rule="fallback",
-                     resources=list(self.messages.resources))
+                     resources=list(self.messages.resources), actions=list(self.messages.actions))
 
 
 def _evidence(verdict: Verdict) -> dict[str, object] | None:

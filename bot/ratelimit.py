@@ -1,7 +1,8 @@
 """Per-client rate limits: a token bucket in memory, or shared across replicas through Redis.
 
-    limiter = make_limiter(per_minute=60, burst=20, redis_url=None)
+    limiter = make_limiter(per_minute=60, burst=20, redis_url=None)   # namespace="fb" for a separate budget
     allowed, retry_after = limiter.hit("203.0.113.7")
+    client_address(request, trusted_proxies)   # who a request counts against
 """
 
 from __future__ import annotations
@@ -39,16 +40,17 @@ class MemoryRateLimiter:
 class RedisRateLimiter:
     """A fixed one-minute window per client in Redis, shared by every replica."""
 
-    def __init__(self, url: str, per_minute: int, burst: int) -> None:
+    def __init__(self, url: str, per_minute: int, burst: int, namespace: str = "rl") -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.limit = per_minute + burst
         self.fallback = MemoryRateLimiter(per_minute, burst)
+        self.namespace = namespace
 
     def hit(self, client: str) -> tuple[bool, float]:
         window = int(time.time() // 60)
-        key = f"faqbot:rl:{client}:{window}"
+        key = f"faqbot:{self.namespace}:{client}:{window}"
         try:
             pipe = self.client.pipeline()
             pipe.incr(key)
@@ -61,7 +63,17 @@ class RedisRateLimiter:
         return False, 60.0 - time.time() % 60
 
 
-def make_limiter(per_minute: int, burst: int, redis_url: str | None = None):  # noqa: ANN201
+def make_limiter(per_minute: int, burst: int, redis_url: str | None = None, namespace: str = "rl"):  # noqa: ANN201
+    """`namespace` keeps each endpoint's Redis counters apart ("rl" chat, "fb" feedback)."""
     if redis_url:
-        return RedisRateLimiter(redis_url, per_minute, burst)
+        return RedisRateLimiter(redis_url, per_minute, burst, namespace)
     return MemoryRateLimiter(per_minute, burst)
+
+
+def client_address(request, trusted_proxies: tuple[str, ...] | set[str] = ()) -> str:  # noqa: ANN001
+    """The address limits are kept for: the peer, or X-Forwarded-For's first hop behind a trusted proxy."""
+    client = request.client.host if request.client else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if client in trusted_proxies and forwarded:
+        client = forwarded.split(",")[0].strip()[:64]
+    return client

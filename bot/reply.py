@@ -7,7 +7,8 @@ from typing import Any
 
 from guardrails.policy import Resource  # the policy's resource, shown as-is (rendered)
 
-ROUTES = ("answer", "no_answer", "crisis", "dosing", "medical_advice", "out_of_scope", "fallback")
+ROUTES = ("answer", "no_answer", "crisis", "dosing", "medical_advice", "out_of_scope", "fallback", "small_talk")
+ACTION_KINDS = ("call", "link")
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,17 @@ class SourceRef:
     id: str
     question: str
     source: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button the widget can show: call the clinic (``tel:`` href) or open its contact link (``https:``).
+
+    Built only from config/clinic.yaml values that are set and valid (bot.messages.clinic_actions).
+    """
+    kind: str    # call | link
+    label: str
+    href: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class Reply:
     candidates: list[CandidateView] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)   # call / contact buttons for the clinic
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What decided a guardrail verdict (layer, rule, sentence, score, threshold): staff and eval only,
     # never sent to the patient's browser nor logged, since the sentence is the patient's own words.
@@ -59,6 +72,8 @@ class Reply:
             data["resources"] = [asdict(r) for r in self.resources]
         if self.suggestions:
             data["suggestions"] = list(self.suggestions)
+        if self.actions:
+            data["actions"] = [asdict(a) for a in self.actions]
         if explain:
             data["reason"] = self.reason
             data["rule"] = self.rule

@@ -12,6 +12,12 @@ probability (`bot/classifier.py`): `(1 - classifier_weight) * fused + classifier
 The retriever abstains when the best score is under `min_score` (`min_score_off_topic` when the
 question uses none of the clinic's words) or the best two are closer than `min_margin` (see
 docs/retrieval.md for calibration).
+
+Topic guard (guardrails/policy/topic_slots.yaml, `guardrails.topics`): before the thresholds, an entry whose
+slot contradicts the message's (the message says BEFORE my infusion, the entry is about AFTER; IV vs nasal;
+booking vs rescheduling; the clinic's number vs 988's) is set aside. With `on_conflict: next` the next entry
+must then pass the same thresholds; with `abstain` the retriever says it has no answer. Pass `topics=None`
+to turn the guard off (eval/topic_guard.py measures it that way).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from bot.classifier import EntryClassifier
 from bot.corpus import Corpus
 from bot.index import EntryIndex
 from bot.settings import RetrievalSettings
+from guardrails.topics import TopicGuard, load_topic_guard
 
 KEYWORD_HALF = 10.0     # BM25 score that maps to 0.5
 PHRASING_WEIGHTS = (0.6, 0.4)
@@ -47,6 +54,10 @@ class RetrievalQuery:
     context_text: str | None = None          # the earlier user turn a follow-up refers to
     context_vector: np.ndarray | None = None
     on_topic: bool = True    # uses the clinic's vocabulary; off-topic messages need a higher score
+    # Entries the guardrails expect for a general question they recognised (referrals.yaml): one of them,
+    # ranked first, is served from expected_min_score up instead of min_score.
+    expected: frozenset[str] = frozenset()
+    expected_min_score: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Retrieval:
     abstained: bool = True
     reason: str = ""
     used_context: bool = False
+    set_aside: list[str] = field(default_factory=list)   # entries the topic guard set aside, best first
 
     @property
     def best(self) -> Candidate | None:
@@ -63,12 +75,16 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(self, corpus: Corpus, index: EntryIndex, settings: RetrievalSettings,
-                 classifier: EntryClassifier) -> None:
+                 classifier: EntryClassifier, topics: TopicGuard | None | bool = True) -> None:
         settings.validate("retrieval settings")
         self.settings = settings
         self.index = index
         self.classifier = classifier
         self.bm25 = BM25({e.id: " ".join((e.question, *e.alternates, e.answer)) for e in corpus.entries})
+        # True: the shipped topic_slots.yaml (a broken file raises PolicyError at start-up); None/False: off
+        self.topics: TopicGuard | None = load_topic_guard() if topics is True else (topics or None)
+        self.entry_slots = {e.id: self.topics.entry_slots(e.id, e.question) for e in corpus.entries} \
+            if self.topics is not None else {}
 
     def _dense(self, vector: np.ndarray) -> tuple[dict[str, float], float]:
         """Per-entry dense score: the best two phrasings (0.6/0.4) or the answer, whichever is higher.
@@ -123,18 +139,49 @@ class HybridRetriever:
                 candidates = [c for c in candidates if c.entry_id != previous[0].entry_id]
         else:
             candidates = self._rank(query.text, query.vector)
+        candidates, set_aside, why = self._topic_guard(query.text, candidates)
         candidates = candidates[: max(self.settings.top_k, 2)]
+        if why and self.topics is not None and self.topics.on_conflict == "abstain":
+            return Retrieval(candidates, True, why.removeprefix("; "), used_context, set_aside)
         if not candidates:
-            return Retrieval([], True, "nothing in the corpus resembles the question", used_context)
+            return Retrieval([], True, "nothing in the corpus resembles the question" + why, used_context, set_aside)
         best = candidates[0]
         threshold = self.settings.min_score if query.on_topic else self.settings.min_score_off_topic
+        if best.entry_id in query.expected:
+            threshold = min(threshold, query.expected_min_score)
+            why += f"; {best.entry_id} is the entry the guardrails expected (threshold {threshold})"
         if best.score < threshold:
             kind = "" if query.on_topic else " (no clinic vocabulary in the question)"
             return Retrieval(candidates, True,
-                             f"best entry scored {best.score:.3f}, under the {threshold} threshold{kind}",
-                             used_context)
+                             f"best entry scored {best.score:.3f}, under the {threshold} threshold{kind}{why}",
+                             used_context, set_aside)
         if len(candidates) > 1 and best.score - candidates[1].score < self.settings.min_margin:
             return Retrieval(candidates, True,
                              f"top two entries within {self.settings.min_margin} of each other: too close to call",
-                             used_context)
-        return Retrieval(candidates, False, f"best entry scored {best.score:.3f}", used_context)
+                             used_context, set_aside)
+        return Retrieval(candidates, False, f"best entry scored {best.score:.3f}{why}", used_context, set_aside)
+
+    def _topic_guard(self, text: str, candidates: list[Candidate]) -> tuple[list[Candidate], list[str], str]:
+        """Set aside the leading entries whose topic slot contradicts the message's (topic_slots.yaml).
+
+        Only entries ranked above the first one that fits are set aside; the reason names the first conflict.
+        """
+        if self.topics is None or not candidates:
+            return candidates, [], ""
+        said = self.topics.slots(text)
+        if not said:
+            return candidates, [], ""
+        set_aside: list[str] = []
+        first = None
+        for candidate in candidates:
+            conflict = self.topics.conflict(said, self.entry_slots.get(candidate.entry_id, {}))
+            if conflict is None:
+                break
+            set_aside.append(candidate.entry_id)
+            first = first or (candidate.entry_id, conflict)
+        if first is None:
+            return candidates, [], ""
+        entry_id, (slot, message_values, entry_values) = first
+        why = (f"; topic guard set aside {', '.join(set_aside)} ({slot}: the question says {message_values}, "
+               f"{entry_id} is about {entry_values})")
+        return candidates[len(set_aside):], set_aside, why

@@ -38,12 +38,11 @@ def build_app(console: bool | None = None, chroma_url: str | None = None):  # no
         transcripts = TranscriptStore(home() / settings.transcripts.path, settings.transcripts.retention_days)
     app = create_app(pipeline, status, settings.server, clinic, transcripts)
     if console:
-        import gradio as gr
+        from bot.console import mount_console
 
-        from bot.console import build_console, local_theme
-
-        app = gr.mount_gradio_app(app, build_console(pipeline, status), path="/staff", theme=local_theme(),
-                                  ssr_mode=False)
+        # Behind FAQBOT_STAFF_PASSWORD(_HASH); without one, only on a loopback host (bot/staff_login.py).
+        host = os.environ.get("FAQBOT_HOST") or settings.server.host
+        app = mount_console(app, pipeline, status, settings, host, transcripts)
     log.info("ready", extra={"fields": {"index": status.index, "entries": status.corpus_entries,
                                         "startup_s": round(time.perf_counter() - _STARTED, 2)}})
     return app
@@ -53,13 +52,26 @@ def app_factory():  # noqa: ANN201 - uvicorn's factory entry point for --workers
     return build_app()
 
 
+def public_refusal(host: str, clinic: dict[str, str], demo: bool) -> str | None:
+    """Why `faqbot serve` must not start on ``host`` (None when it may): patients on a public host would
+    otherwise get neutral stand-ins ("the number on this website") instead of the clinic's real contact."""
+    from bot.settings import unset_required
+    from bot.staff_login import is_loopback
+
+    unset = unset_required(clinic)
+    if not unset or demo or is_loopback(host):
+        return None
+    return (f"refusing to serve on {host}: config/clinic.yaml still has unset clinic details: {', '.join(unset)}. "
+            "Fill them in, or pass --demo to serve a demo with neutral wording instead")
+
+
 def serve(host: str | None, port: int | None, workers: int = 1, chroma_url: str | None = None,
-          console: bool = True) -> int:
+          console: bool = True, demo: bool = False) -> int:
     import uvicorn
 
     from bot.corpus import load_corpus
     from bot.index import EntryIndex
-    from bot.settings import index_dir, load_settings
+    from bot.settings import index_dir, load_clinic, load_settings, unset_required
 
     settings = load_settings()
     host = host or settings.server.host
@@ -67,7 +79,16 @@ def serve(host: str | None, port: int | None, workers: int = 1, chroma_url: str 
     if workers < 1:
         print("faqbot: error: --workers must be at least 1", file=sys.stderr)
         return 2
+    clinic = load_clinic()
+    refusal = public_refusal(host, clinic, demo)
+    if refusal:
+        print(f"faqbot: error: {refusal}", file=sys.stderr)
+        return 2
+    if demo and unset_required(clinic):
+        print(f"faqbot: warning: --demo: clinic details unset ({', '.join(unset_required(clinic))}); "
+              "patients see neutral wording instead", file=sys.stderr)
     os.environ["FAQBOT_CONSOLE"] = "1" if console else "0"
+    os.environ["FAQBOT_HOST"] = host   # the console's mount rule needs the address actually bound
     if chroma_url:
         os.environ["FAQBOT_CHROMA_URL"] = chroma_url
     print(f"faqbot: serving on http://{host}:{port}/  (API /api/chat, staff console /staff)", file=sys.stderr)

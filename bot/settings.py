@@ -16,9 +16,19 @@ from typing import Any
 
 import yaml
 
+from guardrails.yaml_text import parse_yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 CLINIC_FIELDS = ("name", "phone", "email", "address", "hours", "booking", "pricing", "insurance",
                  "after_hours", "contact_url")
+# Clinic policies corpus answers quote (fasting before a session, what to bring, cancellations, ...). Optional:
+# left out of clinic.yaml ("") or still "[SET ...]", answers read neutral words instead ("the team will tell you").
+CLINIC_POLICY_FIELDS = ("fasting", "what_to_bring", "session_comforts", "cancellation", "payment_plans",
+                        "minimum_age")
+OPTIONAL_CLINIC_FIELDS = ("privacy_url", *CLINIC_POLICY_FIELDS)   # may be left out of clinic.yaml; "" then
+# Contact details declines, fallbacks and contact answers quote: `faqbot serve` on a non-loopback host refuses to
+# start while any is unset (unless --demo).
+REQUIRED_CLINIC_FIELDS = ("name", "phone", "email", "address", "hours", "booking", "after_hours", "contact_url")
 PLACEHOLDER_MARK = "[SET"
 
 
@@ -82,6 +92,9 @@ class ServerSettings:
     frame_ancestors: tuple[str, ...] = ("'self'",)
     redis_url: str | None = None
     trusted_proxies: tuple[str, ...] = ()   # addresses whose X-Forwarded-For names the real client
+    feedback_per_minute: int = 10            # POST /api/feedback, per client address (its own bucket)
+    feedback_burst: int = 10
+    feedback_path: str = "var/feedback.jsonl"   # thumbs up/down: route, entry id, vote (text only with transcripts)
 
     def validate(self, where: str) -> None:
         _check(1 <= self.port <= 65535, where, "port", "must be 1-65535")
@@ -90,6 +103,8 @@ class ServerSettings:
         _check(1024 <= self.max_body_bytes <= 10_000_000, where, "max_body_bytes", "must be 1024-10000000")
         _check(self.rate_limit_per_minute >= 1, where, "rate_limit_per_minute", "must be >= 1")
         _check(self.rate_limit_burst >= 1, where, "rate_limit_burst", "must be >= 1")
+        _check(self.feedback_per_minute >= 1, where, "feedback_per_minute", "must be >= 1")
+        _check(self.feedback_burst >= 1, where, "feedback_burst", "must be >= 1")
         for origin in self.cors_allow_origins:
             _check(origin.startswith(("http://", "https://")), where, "cors_allow_origins",
                    f"{origin!r} must start with http:// or https://")
@@ -121,7 +136,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise SettingsError(f"{path}: file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -187,12 +202,28 @@ def load_clinic(path: Path | None = None) -> dict[str, str]:
         if not isinstance(value, str) or not value.strip():
             raise SettingsError(f"{path}: {name}: must be non-empty text")
         clinic[name] = value.strip()
+    for name in OPTIONAL_CLINIC_FIELDS:
+        value = data.get(name) or ""
+        if not isinstance(value, str):
+            raise SettingsError(f"{path}: {name}: must be text")
+        clinic[name] = value.strip()
     for key in data:
-        if key not in CLINIC_FIELDS:
-            raise SettingsError(f"{path}: {key}: unknown field (known: {', '.join(CLINIC_FIELDS)})")
+        if key not in CLINIC_FIELDS + OPTIONAL_CLINIC_FIELDS:
+            raise SettingsError(f"{path}: {key}: unknown field "
+                                f"(known: {', '.join(CLINIC_FIELDS + OPTIONAL_CLINIC_FIELDS)})")
     return clinic
 
 
 def clinic_placeholders(clinic: dict[str, str]) -> list[str]:
     """Fields still holding a "[SET ...]" placeholder: shown as warnings at start-up."""
     return [name for name, value in clinic.items() if PLACEHOLDER_MARK in value]
+
+
+def is_unset(value: str | None) -> bool:
+    """A clinic value staff have not filled in: empty, or still a "[SET ...]" placeholder."""
+    return not value or not value.strip() or PLACEHOLDER_MARK in value
+
+
+def unset_required(clinic: dict[str, str]) -> list[str]:
+    """Required contact details (REQUIRED_CLINIC_FIELDS) still unset: what blocks a public `faqbot serve`."""
+    return [name for name in REQUIRED_CLINIC_FIELDS if is_unset(clinic.get(name))]

@@ -2,6 +2,7 @@
 
     store = TranscriptStore(Path("var/transcripts.jsonl"), retention_days=30)
     store.write(session_hash, message, reply, route)     # message is redacted before it is written
+    store.read()                                         # records within the retention period
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class TranscriptStore:
         with self._lock, open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
+    def read(self) -> list[dict]:
+        return read_jsonl(self.path, time.time() - self.retention_s)
+
     def purge(self) -> int:
         """Drop records older than the retention period; returns how many were dropped."""
         if not self.path.exists():
@@ -43,6 +47,21 @@ class TranscriptStore:
             tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
             os.replace(tmp, self.path)
         return len(lines) - len(keep)
+
+
+def read_jsonl(path: Path, since: float) -> list[dict]:
+    """Records of a JSON-lines store newer than `since`; unreadable lines are skipped."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and _ts(line) >= since:
+            out.append(record)
+    return out
 
 
 def _ts(line: str) -> float:

@@ -1,4 +1,4 @@
-"""Load test (issue 6): 32 concurrent clients for 60 s against a fresh `faqbot serve` on loopback.
+"""Load test: 32 concurrent clients for 60 s against a fresh `faqbot serve` on loopback.
 
     .venv/bin/python eval/load.py [--clients 32] [--seconds 60] [--out var/load.json]
 

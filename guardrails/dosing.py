@@ -8,7 +8,7 @@ from .dose import find_dose_amounts
 from .policy import Policy, PolicyError, RuleSet
 from .verdict import Verdict
 
-__all__ = ["DosingDetector"]
+__all__ = ["DosingDetector", "general_verdict"]
 
 
 class DosingDetector:
@@ -22,7 +22,11 @@ class DosingDetector:
         True
 
     Any dose amount in the message (``find_dose_amounts``) routes here as ``dosing.amount``.
-    Role-play or "ignore your instructions" framings do not change the outcome.
+    Role-play or "ignore your instructions" framings do not change the outcome. A general question that an
+    exemption with ``refer`` recognises returns a ``pass`` verdict carrying that referral line:
+
+        >>> detector.run(normalize("Can ketamine interact with alcohol?"), []).refer
+        'substances'
     """
 
     def __init__(self, policy: Policy) -> None:
@@ -35,10 +39,24 @@ class DosingDetector:
         """Return a ``dosing`` verdict or None. History is not used (each question stands alone)."""
         if not text_normalized:
             return None
-        stripped, _ = self._rules.strip_exempt(text_normalized)
+        stripped, used = self._rules.strip_exempt(text_normalized)
         if find_dose_amounts(stripped):
             return Verdict("dosing", "dosing.amount", "rules", "message contains a dose amount")
         rule = self._rules.first_match(stripped)
         if rule is not None:
             return Verdict("dosing", f"dosing.{rule.id}", "rules", f"matched dosing rule {rule.id}")
-        return None
+        return general_verdict("dosing", self._rules, used)
+
+
+def general_verdict(prefix: str, rules: RuleSet, used: Sequence[str]) -> Verdict | None:
+    """A pass that refers: a general question an exemption with ``refer`` recognised, nothing personal left.
+
+    The exemption's span was blanked and no rule matched the rest, so the corpus answers it, with the
+    referral line (referrals.yaml) under the answer.
+    """
+    for exemption in rules.exemptions:
+        if exemption.id in used and exemption.refer is not None:
+            return Verdict("pass", f"{prefix}.general.{exemption.id}", "rules",
+                           f"general question (exemption {exemption.id}): answer and refer ({exemption.refer})",
+                           refer=exemption.refer)
+    return None

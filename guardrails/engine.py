@@ -112,16 +112,22 @@ class Guardrails:
                                f"read with the previous message: {joined.reason}", score=joined.score,
                                threshold=joined.threshold, sentence=joined.sentence)
         concern = found.verdict()   # pass with resources=True for concern, else None
+        general: Verdict | None = None   # a general question near a decline: answer, then refer
         for detector in (self.dosing, self.medical, self.scope):
             verdict = detector.run(text, [])
-            if verdict is not None:
-                return self._with_resources(verdict, concern, in_crisis)
+            if verdict is None:
+                continue
+            if verdict.route == "pass":
+                general = general or verdict
+                continue
+            return self._with_resources(verdict, concern, in_crisis)
+        refer = general.refer if general is not None else None
         if concern is not None:
-            return self._with_resources(concern, None, in_crisis)
+            return replace(self._with_resources(concern, None, in_crisis), refer=refer)
         if in_crisis:
             return Verdict("pass", "crisis.sticky", "history",
-                           "earlier crisis in this conversation; resources kept", True)
-        return Verdict("pass", reason="no guardrail matched")
+                           "earlier crisis in this conversation; resources kept", True, refer=refer)
+        return general or Verdict("pass", reason="no guardrail matched")
 
     @staticmethod
     def _with_resources(verdict: Verdict, concern: Verdict | None, sticky: bool) -> Verdict:

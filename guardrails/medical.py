@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .dosing import general_verdict
 from .policy import Policy, PolicyError, RuleSet
 from .verdict import Verdict
 
@@ -31,8 +32,8 @@ class MedicalAdviceDetector:
         """Return a ``medical_advice`` verdict or None. History is not used."""
         if not text_normalized:
             return None
-        stripped, _ = self._rules.strip_exempt(text_normalized)
+        stripped, used = self._rules.strip_exempt(text_normalized)
         rule = self._rules.first_match(stripped)
         if rule is not None:
             return Verdict("medical_advice", f"medical.{rule.id}", "rules", f"matched medical-advice rule {rule.id}")
-        return None
+        return general_verdict("medical", self._rules, used)

@@ -35,6 +35,7 @@ __all__ = [
     "CrisisRules",
     "Policy",
     "PolicyError",
+    "Referrals",
     "Resource",
     "Rule",
     "RuleSet",
@@ -135,6 +136,7 @@ class Rule:
     description: str
     regex: re.Pattern[str]
     unless_domain: bool = False
+    refer: str | None = None   # exemptions only: a referrals.yaml line to add to the answer
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.regex.search(text)
@@ -213,6 +215,21 @@ class RiskSettings:
 
 
 @dataclass(frozen=True)
+class Referrals:
+    """One-line referrals added under an answer (referrals.yaml): "answer, then refer".
+
+    ``lines``: id -> template. ``entries``: corpus entry id -> line id, for answers that always refer.
+    A dosing or medical-advice exemption with ``refer: <line id>`` also adds its line to the answer.
+    """
+
+    lines: Mapping[str, str]
+    entries: Mapping[str, str]
+    # a general question an exemption recognised (refer: <line>) is answered by an entry carrying that line
+    # when that entry ranks first and scores at least this (retrieval's min_score otherwise)
+    expected_min_score: float = 1.0
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything the guardrails need, validated. Build it with ``load_policy()``."""
 
@@ -230,6 +247,7 @@ class Policy:
     risk: RiskSettings
     lexicon: Any = None   # a CrisisLexicon (crisis_lexicon.yaml)
     source_dir: Path = field(default=DEFAULT_POLICY_DIR)
+    referrals: Referrals = field(default_factory=lambda: Referrals(MappingProxyType({}), MappingProxyType({})))
 
     def templates(self) -> dict[str, str]:
         """Every patient-facing template, keyed by a dotted name (for checks and linting)."""
@@ -241,6 +259,8 @@ class Policy:
             out[f"messages.{key}"] = text
         for i, text in enumerate(self.suggestions):
             out[f"messages.suggestions[{i}]"] = text
+        for key, text in self.referrals.lines.items():
+            out[f"referrals.lines.{key}"] = text
         return out
 
 
@@ -359,7 +379,7 @@ class _File:
         patterns = self.texts(data, "patterns", f"{fld}.patterns", required=False)
         if not phrases and not patterns:
             raise self.fail(fld, f"rule {rule_id!r} needs phrases or patterns")
-        unknown = set(data) - {"id", "description", "phrases", "patterns", "unless_domain"}
+        unknown = set(data) - {"id", "description", "phrases", "patterns", "unless_domain", "refer"}
         if unknown:
             raise self.fail(fld, f"unknown keys {sorted(unknown)}")
         unless_domain = data.get("unless_domain", False)
@@ -381,7 +401,10 @@ class _File:
                 raise self.fail(f"{fld}.patterns[{i}]", f"regex does not compile: {exc}") from None
             sources.append(pattern)
         combined = re.compile("|".join(f"(?:{s})" for s in sources))
-        return Rule(rule_id, description.strip(), combined, unless_domain)
+        refer = data.get("refer")
+        if refer is not None and (not isinstance(refer, str) or not _ID.match(refer)):
+            raise self.fail(f"{fld}.refer", "must be the id of a line in referrals.yaml")
+        return Rule(rule_id, description.strip(), combined, unless_domain, refer)
 
     def rules(self, data: Mapping[str, Any], key: str, fld: str, required: bool = True) -> tuple[Rule, ...]:
         value = self.get(data, key, fld, required)
@@ -490,6 +513,41 @@ def _load_crisis_rules(src: _File) -> CrisisRules:
     )
 
 
+def _load_referrals(src: _File) -> Referrals:
+    raw = src.get(src.data, "lines", "lines")
+    if not isinstance(raw, dict) or not raw:
+        raise src.fail("lines", "must be a mapping of id -> one-line referral")
+    lines: dict[str, str] = {}
+    for key in raw:
+        if not isinstance(key, str) or not _ID.match(key):
+            raise src.fail(f"lines.{key}", "id must be lowercase letters, digits and underscores")
+        lines[key] = src.template(raw, key, f"lines.{key}")
+        if "\n" in lines[key]:
+            raise src.fail(f"lines.{key}", "a referral is one line")
+    entries = src.get(src.data, "entries", "entries", required=False) or {}
+    if not isinstance(entries, dict):
+        raise src.fail("entries", "must be a mapping of corpus entry id -> line id")
+    for entry_id, line in entries.items():
+        if not isinstance(entry_id, str) or not re.fullmatch(r"[a-z0-9_-]+", entry_id):
+            raise src.fail(f"entries.{entry_id}", "must be a corpus entry id")
+        if line not in lines:
+            raise src.fail(f"entries.{entry_id}", f"unknown line {line!r} (define it under lines:)")
+    floor = src.number(src.data, "expected_min_score", "expected_min_score", 0.0, 1.0) \
+        if "expected_min_score" in src.data else 1.0
+    return Referrals(MappingProxyType(lines), MappingProxyType(dict(entries)), floor)
+
+
+def _check_refers(name: str, rules: RuleSet, referrals: Referrals) -> None:
+    """Only exemptions refer, and only to a line that exists."""
+    for i, rule in enumerate(rules.rules):
+        if rule.refer is not None:
+            raise PolicyError(f"{name}: rules[{i}].refer: only exemptions refer (a rule declines)")
+    for i, rule in enumerate(rules.exemptions):
+        if rule.refer is not None and rule.refer not in referrals.lines:
+            raise PolicyError(f"{name}: exemptions[{i}].refer: unknown referral {rule.refer!r} "
+                              "(define it in referrals.yaml under lines:)")
+
+
 def _load_spellings(src: _File) -> Mapping[str, str]:
     raw = src.get(src.data, "spellings", "spellings")
     if not isinstance(raw, dict):
@@ -533,8 +591,12 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
     crisis = _load_crisis_rules(_File(folder / "crisis_rules.yaml"))
     dosing = _File(folder / "dosing_rules.yaml").ruleset()
     medical = _File(folder / "medical_rules.yaml").ruleset()
+    referrals = _load_referrals(_File(folder / "referrals.yaml"))
+    _check_refers("dosing_rules.yaml", dosing, referrals)
+    _check_refers("medical_rules.yaml", medical, referrals)
     scope_src = _File(folder / "scope_rules.yaml")
     scope = scope_src.ruleset()
+    _check_refers("scope_rules.yaml", scope, Referrals(MappingProxyType({}), MappingProxyType({})))
     vocab = scope_src.texts(scope_src.data, "domain_vocabulary", "domain_vocabulary")
     domain = scope_src.rule({"id": "domain_vocabulary", "phrases": list(vocab)}, "domain_vocabulary")
     spellings = _load_spellings(_File(folder / "spellings.json"))
@@ -560,4 +622,5 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         risk=risk,
         lexicon=lexicon,
         source_dir=folder,
+        referrals=referrals,
     )

@@ -25,9 +25,12 @@ class Verdict:
     score: float | None = None  # the crisis classifier's probability when layer == "classifier"
     threshold: float | None = None  # the threshold that score was held to
     sentence: str | None = None  # the part of the message (or earlier message) that decided; staff only, never logged
+    refer: str | None = None  # pass only: a referrals.yaml line to add under the answer ("answer, then refer")
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
             raise ValueError(f"unknown route {self.route!r}; expected one of {ROUTES}")
         if self.layer not in LAYERS:
             raise ValueError(f"unknown layer {self.layer!r}")
+        if self.refer is not None and self.route != "pass":
+            raise ValueError("only a pass verdict refers; a decline carries its own referral")

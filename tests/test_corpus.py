@@ -57,13 +57,45 @@ def test_no_answer_carries_a_dose_or_seed_marketing(corpus):
 
 
 def test_clinic_facts_come_from_settings(corpus):
+    from bot.settings import CLINIC_FIELDS, CLINIC_POLICY_FIELDS, load_clinic
+
     contact = [e for e in corpus.entries if e.topic == "clinic_contact"]
     assert contact and all(e.uses_clinic_details for e in contact)
-    clinic = {k: f"<{k}>" for k in ("name", "phone", "email", "address", "hours", "booking", "pricing",
-                                     "insurance", "after_hours", "contact_url")}
-    for entry in contact:
+    clinic = {k: f"<{k}>" for k in CLINIC_FIELDS + CLINIC_POLICY_FIELDS}
+    unset = load_clinic()            # this repo's clinic.yaml is still "[SET ...]"
+    for entry in (e for e in corpus.entries if e.uses_clinic_details):
         rendered = entry.render(clinic)
-        assert "{" not in rendered and "<" in rendered
+        assert "{" not in rendered and "<" in rendered, entry.id
+        patient = entry.render(unset)
+        assert "[SET" not in patient and "{" not in patient, entry.id
+        assert patient[0].isupper(), entry.id      # "The clinic ...", not "the clinic ..." at the start
+
+
+# The questions every clinic gets: a general fact rests on a seed, a clinic's own rule is a placeholder.
+NEW_ENTRIES = {
+    "preparation-eating-drinking": "{fasting}", "preparation-what-to-bring": "{what_to_bring}",
+    "sessions-music-eye-mask": "{session_comforts}", "sessions-arrive-leave": None,
+    "contact-cancellation": "{cancellation}", "contact-payment-plans": "{payment_plans}",
+    "conditions-minimum-age": "{minimum_age}", "conditions-pregnancy": None, "aftercare-next-day": None,
+    "preparation-telling-family": None,
+}
+
+
+def test_questions_every_clinic_gets_have_entries(corpus):
+    seeds = ROOT.parent / "shared" / "seeds"
+    review = (ROOT / "corpus" / "REVIEW.md").read_text(encoding="utf-8")
+    for entry_id, placeholder in NEW_ENTRIES.items():
+        entry = corpus.get(entry_id)
+        assert len(entry.alternates) >= 30, entry_id
+        assert all((seeds / s.seed).is_file() for s in entry.sources) or not seeds.is_dir(), entry_id
+        if placeholder:
+            assert placeholder in entry.answer, entry_id
+        assert f"`{entry_id}`" in review, entry_id
+    # no clinic-specific number slipped into these answers
+    for entry_id in NEW_ENTRIES:
+        assert not re.search(r"\d", corpus.get(entry_id).answer), entry_id
+    pregnancy = corpus.get("conditions-pregnancy").answer
+    assert "care team" in pregnancy and "prescriber" in pregnancy
 
 
 def _broken_copy(tmp_path: Path, mutate) -> Path:
@@ -83,6 +115,7 @@ def _broken_copy(tmp_path: Path, mutate) -> Path:
     (lambda d: d[0].update(topic="gossip"), "topic", "not one of"),
     (lambda d: d[0].update(alternates=["just one"]), "alternates", "at least"),
     (lambda d: d[1].update(id=d[0]["id"]), "id", "repeats"),
+    (lambda d: d[0].update(answer="Late cancellations cost {late_fee}."), "answer", "unknown placeholder"),
 ])
 def test_broken_entry_names_file_entry_and_field(tmp_path, mutate, field, problem):
     folder = _broken_copy(tmp_path, mutate)

@@ -4,7 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from bot.check import ReplyCheck
+from bot.messages import render_messages
 from bot.pipeline import InputError, TurnPipeline
+from bot.settings import load_clinic
 
 
 def test_answer_is_the_vetted_text_verbatim(pipeline, corpus):
@@ -14,12 +17,99 @@ def test_answer_is_the_vetted_text_verbatim(pipeline, corpus):
     assert reply.sources[0].source.endswith(".txt")
 
 
-def test_clinic_questions_use_clinic_settings(pipeline):
-    from bot.settings import load_clinic
+SET_CLINIC = {"name": "Calm Clinic", "phone": "+1 (555) 010-0100", "email": "hello@calm.example",
+              "address": "1 Main St", "hours": "Monday to Friday, 9am to 5pm", "booking": "book at calm.example",
+              "pricing": "see calm.example/prices", "insurance": "we give you a superbill",
+              "after_hours": "call our on-call line", "contact_url": "https://calm.example/contact",
+              "fasting": "no food for six hours before your session", "cancellation": "please give two days' notice"}
 
-    reply = pipeline.run("what is your phone number?")
+
+def with_clinic(pipeline: TurnPipeline, clinic: dict[str, str]) -> TurnPipeline:
+    """The same pipeline serving another clinic's details (messages, final check and answers re-rendered)."""
+    messages = render_messages(pipeline.guardrails.policy, clinic)
+    allowed = {e.render(clinic) for e in pipeline.corpus.entries} | messages.templates()
+    return TurnPipeline(pipeline.corpus, messages, pipeline.guardrails, pipeline.embed, pipeline.retriever,
+                        ReplyCheck(allowed=allowed, footer=messages.footer), clinic)
+
+
+def test_clinic_questions_use_clinic_settings(pipeline):
+    clinic = {**load_clinic(), **SET_CLINIC}
+    reply = with_clinic(pipeline, clinic).run("what is your phone number?")
     assert reply.route == "answer" and reply.entry_id.startswith("contact-")
-    assert load_clinic()["phone"] in reply.reply
+    assert "+1 (555) 010-0100" in reply.reply and "Calm Clinic" in reply.reply
+    fasting = with_clinic(pipeline, clinic).run("can I eat before my infusion?")
+    assert fasting.entry_id == "preparation-eating-drinking" and "no food for six hours" in fasting.reply
+
+
+UNSET_PROBES = ("what is your phone number?", "what are your opening hours?", "how do I book an appointment?",
+                "can I talk to a real person?", "do I need to fast before my infusion?",
+                "what is your cancellation policy?",
+                "how many mg should I take?", "do I have bipolar?", "what's the capital of peru",
+                "recipe for banana bread", "I want to end my life", "hi", "bye")
+
+
+def test_no_placeholder_reaches_a_patient(pipeline):
+    """config/clinic.yaml is left unset in this repo: every reply reads neutral words instead of "[SET ...]"."""
+    from bot.settings import clinic_placeholders
+
+    assert clinic_placeholders(pipeline.clinic)          # the case this test is about
+    routes = set()
+    for message in UNSET_PROBES:
+        reply = pipeline.run(message)
+        routes.add(reply.route)
+        shown = [reply.reply, *reply.suggestions, *(f"{r.label} {r.text} {r.value}" for r in reply.resources)]
+        for text in shown:
+            assert "[SET" not in text and "{" not in text, (message, text)
+        assert reply.actions == [], message            # no button from an unset phone or link
+    assert {"answer", "small_talk", "dosing", "medical_advice", "crisis"} <= routes
+    phone = pipeline.run("what is your phone number?").reply
+    assert "the number on this website" in phone and phone.startswith("You can reach the clinic")
+
+
+def test_declines_and_no_answer_carry_the_clinics_buttons(pipeline):
+    served = with_clinic(pipeline, {**load_clinic(), **SET_CLINIC})
+    expected = [("call", "Call Calm Clinic", "tel:+15550100100"),
+                ("link", "Contact Calm Clinic", "https://calm.example/contact")]
+    for message, route in (("how many mg of ketamine should I take?", "dosing"),
+                           ("do I have bipolar?", "medical_advice"),
+                           ("what's the capital of peru", ("no_answer", "out_of_scope"))):
+        reply = served.run(message)
+        assert reply.route in (route if isinstance(route, tuple) else (route,)), message
+        assert [(a.kind, a.label, a.href) for a in reply.actions] == expected, message
+        assert reply.to_dict(explain=False)["actions"] == [{"kind": k, "label": label, "href": h}
+                                                           for k, label, h in expected]
+    # an ordinary medical answer has no buttons
+    assert served.run("how long is one ketamine session?").actions == []
+
+
+@pytest.mark.parametrize(("phone", "url", "kinds"), [
+    ("555-0100 ext 2 (front desk)", "https://calm.example/contact", ["link"]),   # not a dialable number
+    ("(555) 010-0100", "http://calm.example/contact", ["call"]),                  # not https
+    ("(555) 010-0100", "javascript:alert(1)", ["call"]),
+    ("12", "https://user@evil.example", []),
+])
+def test_buttons_only_from_valid_details(pipeline, phone, url, kinds):
+    served = with_clinic(pipeline, {**load_clinic(), **SET_CLINIC, "phone": phone, "contact_url": url})
+    reply = served.run("how many mg of ketamine should I take?")
+    assert [a.kind for a in reply.actions] == kinds
+    assert all(a.href.startswith(("tel:", "https://")) for a in reply.actions)
+
+
+@pytest.mark.parametrize(("message", "entry"), [
+    ("what should I eat before my infusion?", "preparation-eating-drinking"),
+    ("what clothes should I wear for my ketamine appointment?", "preparation-what-to-bring"),
+    ("can I use headphones and music while the infusion runs?", "sessions-music-eye-mask"),
+    ("how early should I get to the clinic for my infusion?", "sessions-arrive-leave"),
+    ("do you charge a fee if I miss an appointment?", "contact-cancellation"),
+    ("can I pay for my infusions in monthly installments?", "contact-payment-plans"),
+    ("how old do you need to be to get ketamine treatment?", "conditions-minimum-age"),
+    ("can you have ketamine while breastfeeding?", "conditions-pregnancy"),
+    ("will I be able to go to work the day after my infusion?", "aftercare-next-day"),
+    ("how do I explain ketamine treatment to my family?", "preparation-telling-family"),
+])
+def test_the_questions_every_clinic_gets_are_answered(pipeline, message, entry):
+    reply = pipeline.run(message)
+    assert (reply.route, reply.entry_id) == ("answer", entry), reply.reason
 
 
 def test_crisis_wins_over_everything(pipeline):

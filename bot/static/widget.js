@@ -3,11 +3,16 @@
  *
  * Embed with one tag:
  *   <script src="https://clinic-bot.example/widget.js" data-api="https://clinic-bot.example" defer></script>
- * data-api defaults to the origin this script was loaded from.
+ * Optional attributes:
+ *   data-api       the assistant's origin (default: where this script was loaded from)
+ *   data-color     the clinic's colour, "#rgb" or "#rrggbb" (text colours are chosen for contrast)
+ *   data-position  "right" (default) or "left"
+ *   data-timeout   seconds to wait for a reply before showing help and a retry (default 30)
  *
  * Self-contained vanilla JS: no libraries, fonts, images or third-party requests. The UI lives in an
  * open Shadow DOM so the host page's styles cannot leak in. Everything that comes from the server or
- * the patient is rendered with textContent / text nodes, never as HTML.
+ * the patient is rendered with textContent / text nodes, never as HTML. The conversation and crisis
+ * state are kept in sessionStorage (this tab only) until "New conversation".
  */
 (function () {
   "use strict";
@@ -24,14 +29,25 @@
     script = candidates.length ? candidates[candidates.length - 1] : null;
   }
 
-  var MAX_CHARS = 1000;
   var HISTORY_TURNS = 10;
-  var REQUEST_TIMEOUT_MS = 30000;
+  var KEPT_ITEMS = 60;
   var SESSION_KEY = "faqbot.session_id";
+  var STATE_KEY = "faqbot.conversation";
   var ERROR_WAIT = "Please wait a moment and try again.";
+  var VOTABLE = { answer: 1, no_answer: 1, dosing: 1, medical_advice: 1, out_of_scope: 1 };
+  // Shown by the widget itself whenever the assistant cannot be reached: help never depends on the server.
+  var HELP_NOW = [
+    { kind: "call", text: "Call 988", label: "Suicide & Crisis Lifeline, 24/7", href: "tel:988" },
+    { kind: "sms", text: "Text 988", label: "Suicide & Crisis Lifeline", href: "sms:988" },
+    { kind: "call", text: "Call 911", label: "Emergency services", href: "tel:911" }
+  ];
+
+  function attr(name) {
+    return script ? script.getAttribute(name) : null;
+  }
 
   function apiBase() {
-    var raw = script && script.getAttribute("data-api");
+    var raw = attr("data-api");
     var fallback = location.origin;
     if (script && script.src) {
       try {
@@ -53,6 +69,7 @@
   }
 
   var API = apiBase();
+  var TIMEOUT_MS = Math.min(Math.max(parseFloat(attr("data-timeout")) || 30, 2), 120) * 1000;
 
   // ---------------------------------------------------------------- helpers
 
@@ -82,8 +99,22 @@
     return node;
   }
 
+  function clear(node) {
+    while (node.firstChild) {
+      node.removeChild(node.firstChild);
+    }
+  }
+
   function isPlaceholder(value) {
     return typeof value !== "string" || value.indexOf("[SET") !== -1 || !value.trim();
+  }
+
+  function store(kind) {
+    try {
+      return window[kind];
+    } catch (e) {
+      return null;   // storage blocked (sandboxed frame, privacy settings): work without it
+    }
   }
 
   function randomId() {
@@ -94,48 +125,38 @@
       if (window.crypto && typeof window.crypto.getRandomValues === "function") {
         var bytes = new Uint8Array(16);
         window.crypto.getRandomValues(bytes);
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        var hex = Array.prototype.map.call(bytes, function (b) {
+        return Array.prototype.map.call(bytes, function (b) {
           return (b < 16 ? "0" : "") + b.toString(16);
         }).join("");
-        return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" +
-          hex.slice(16, 20) + "-" + hex.slice(20);
       }
     } catch (e) { /* fall through */ }
     return "s-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
   }
 
-  function sessionId() {
+  function sessionId(renew) {
+    var storage = store("sessionStorage");
     var id = null;
     try {
-      id = window.sessionStorage.getItem(SESSION_KEY);
-    } catch (e) { /* storage blocked: a per-page id is fine */ }
+      id = renew || !storage ? null : storage.getItem(SESSION_KEY);
+    } catch (e) { /* ignore */ }
     if (!id || id.length > 128) {
       id = randomId();
       try {
-        window.sessionStorage.setItem(SESSION_KEY, id);
+        if (storage) {
+          storage.setItem(SESSION_KEY, id);
+        }
       } catch (e) { /* ignore */ }
     }
     return id;
   }
 
-  function safeWebUrl(value) {
-    try {
-      var url = new URL(value);
-      return url.protocol === "https:" ? url.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function safeContactUrl(value) {
+  function safeUrl(value, protocols) {
     if (isPlaceholder(value)) {
       return null;
     }
     try {
       var url = new URL(value, API + "/");
-      return /^(https?|mailto|tel):$/.test(url.protocol) ? url.href : null;
+      return protocols.test(url.protocol) ? url.href : null;
     } catch (e) {
       return null;
     }
@@ -145,18 +166,21 @@
     return String(value || "").replace(/[^\d+]/g, "");
   }
 
+  function fmt(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
   /** The href for a crisis/help resource, or null when it should not be shown. */
   function resourceHref(resource) {
     if (!resource || isPlaceholder(resource.value)) {
       return null;
     }
     var kind = resource.kind;
+    var number = phoneDigits(resource.value);
     if (kind === "call") {
-      var tel = phoneDigits(resource.value);
-      return tel ? "tel:" + tel : null;
+      return number ? "tel:" + number : null;
     }
     if (kind === "sms") {
-      var number = phoneDigits(resource.value);
       if (!number) {
         return null;
       }
@@ -168,15 +192,78 @@
       return "sms:" + number;
     }
     if (kind === "web") {
-      return safeWebUrl(resource.value);
+      return safeUrl(resource.value, /^https:$/);
     }
     return null;
+  }
+
+  /** Server-sent action buttons: tel: with digits only, or an https link. */
+  function actionHref(action) {
+    if (!action || typeof action.href !== "string" || isPlaceholder(action.label)) {
+      return null;
+    }
+    if (action.kind === "call" && /^tel:\+?[\d]{3,15}$/.test(action.href)) {
+      return action.href;
+    }
+    if (action.kind === "link") {
+      return safeUrl(action.href, /^https:$/);
+    }
+    return null;
+  }
+
+  // "#17457a" -> [23, 69, 122]
+  function parseColor(value) {
+    var m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(value || "").trim());
+    if (!m) {
+      return null;
+    }
+    var hex = m[1].length === 3 ? m[1].replace(/(.)/g, "$1$1") : m[1];
+    return [0, 2, 4].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); });
+  }
+
+  function luminance(rgb) {
+    var c = rgb.map(function (v) {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+
+  function contrast(a, b) {
+    var la = luminance(a);
+    var lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  function shade(rgb, factor) {
+    return rgb.map(function (v) { return Math.round(v * factor); });
+  }
+
+  function css(rgb) {
+    return "rgb(" + rgb.join(", ") + ")";
+  }
+
+  /** The clinic colour as CSS variables: button text and link colours keep 4.5:1 contrast. */
+  function theme(value) {
+    var rgb = parseColor(value);
+    if (!rgb) {
+      return "";
+    }
+    var white = [255, 255, 255];
+    var ink = rgb;
+    for (var i = 0; i < 20 && contrast(ink, white) < 4.5; i++) {
+      ink = shade(ink, 0.85);
+    }
+    var onAccent = contrast(rgb, white) >= 4.5 ? "#ffffff" : "#111111";
+    return ".w { --accent: " + css(rgb) + "; --accent-hover: " + css(shade(rgb, 0.85)) +
+      "; --on-accent: " + onAccent + "; --ink: " + css(ink) + "; }";
   }
 
   // ---------------------------------------------------------------- styles
 
   var CSS = [
     ":host { all: initial; }",
+    ".w { --accent: #17457a; --accent-hover: #12375f; --on-accent: #ffffff; --ink: #17457a; }",
     ".w, .w * { box-sizing: border-box; }",
     ".w { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;",
     "  font-size: 15px; line-height: 1.45; color: #1f2933; font-weight: 400; font-style: normal;",
@@ -185,28 +272,33 @@
     ".w p { margin: 0; }",
     ".launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; display: inline-flex;",
     "  align-items: center; gap: 8px; padding: 12px 18px; border: 0; border-radius: 999px;",
-    "  background: #17457a; color: #ffffff; font-weight: 600; font-size: 15px; cursor: pointer;",
+    "  background: var(--accent); color: var(--on-accent); font-weight: 600; font-size: 15px; cursor: pointer;",
     "  box-shadow: 0 4px 14px rgba(15, 35, 60, 0.28); }",
-    ".launcher:hover { background: #12375f; }",
+    ".launcher:hover { background: var(--accent-hover); }",
     ".launcher .dot { width: 10px; height: 10px; border-radius: 50%; background: #7fd1ae; flex: none; }",
+    ".w.crisis-state .launcher .dot { background: #f04438; }",
     ".panel { position: fixed; right: 20px; bottom: 84px; z-index: 2147483001; width: 380px;",
-    "  height: min(620px, calc(100vh - 110px)); display: flex; flex-direction: column; overflow: hidden;",
+    "  height: min(640px, calc(100vh - 110px)); display: flex; flex-direction: column; overflow: hidden;",
     "  background: #ffffff; color: #1f2933; border: 1px solid #c9d2dc; border-radius: 14px;",
     "  box-shadow: 0 12px 40px rgba(15, 35, 60, 0.30); }",
+    ".w.left .launcher { right: auto; left: 20px; }",
+    ".w.left .panel { right: auto; left: 20px; }",
     ".panel[hidden] { display: none; }",
-    ".header { display: flex; align-items: flex-start; gap: 10px; padding: 12px 12px 12px 16px;",
-    "  background: #17457a; color: #ffffff; }",
+    ".header { display: flex; align-items: flex-start; gap: 6px; padding: 10px 8px 10px 16px;",
+    "  background: var(--accent); color: var(--on-accent); }",
     ".header .titles { flex: 1; min-width: 0; }",
-    ".header h2 { margin: 0; font-size: 16px; font-weight: 700; line-height: 1.3; color: #ffffff;",
+    ".header h2 { margin: 0; font-size: 16px; font-weight: 700; line-height: 1.3; color: inherit;",
     "  overflow-wrap: anywhere; }",
-    ".header .sub { font-size: 12.5px; color: #dbe6f3; }",
-    ".close { flex: none; width: 34px; height: 34px; border: 0; border-radius: 8px; background: transparent;",
-    "  color: #ffffff; font-size: 22px; line-height: 1; cursor: pointer; }",
-    ".close:hover { background: rgba(255, 255, 255, 0.16); }",
-    ".notice { padding: 8px 16px; background: #fff4e5; color: #5c3200; border-bottom: 1px solid #f3d19e;",
+    ".header .sub { font-size: 12.5px; opacity: 0.88; }",
+    ".hbtn { flex: none; height: 34px; min-width: 34px; padding: 0 8px; border: 0; border-radius: 8px;",
+    "  background: transparent; color: inherit; font-size: 13px; cursor: pointer; }",
+    ".hbtn.close { font-size: 22px; line-height: 1; }",
+    ".hbtn:hover { background: rgba(127, 127, 127, 0.22); }",
+    ".notice { padding: 7px 16px; background: #fff4e5; color: #5c3200; border-bottom: 1px solid #f3d19e;",
     "  font-size: 13.5px; }",
     ".notice strong { font-weight: 700; }",
     ".notice a { color: #8a1c00; font-weight: 700; text-decoration: underline; }",
+    ".w.crisis-state .notice { background: #fde8e6; color: #5b0f0a; border-bottom-color: #b42318; }",
     ".log { flex: 1 1 auto; min-height: 0; overflow-y: auto; padding: 14px 14px 6px; background: #f5f7fa;",
     "  display: flex; flex-direction: column; gap: 10px; overscroll-behavior: contain; }",
     ".msg { max-width: 88%; padding: 9px 12px; border-radius: 12px; overflow-wrap: anywhere;",
@@ -214,51 +306,69 @@
     ".msg p + p, .msg p + ul, .msg ul + p { margin-top: 6px; }",
     ".msg ul { margin: 4px 0 0; padding-left: 20px; }",
     ".msg li + li { margin-top: 3px; }",
-    ".msg.user { align-self: flex-end; background: #17457a; color: #ffffff; border-bottom-right-radius: 4px;",
-    "  white-space: pre-wrap; }",
+    ".msg.user { align-self: flex-end; background: var(--accent); color: var(--on-accent);",
+    "  border-bottom-right-radius: 4px; white-space: pre-wrap; }",
     ".msg.bot { align-self: flex-start; background: #ffffff; color: #1f2933; border: 1px solid #d5dde6;",
     "  border-bottom-left-radius: 4px; }",
-    ".msg.bot a { color: #17457a; }",
+    ".msg.bot a { color: var(--ink); }",
     ".msg.crisis { max-width: 100%; align-self: stretch; background: #fff5f4; color: #3b0d0a;",
     "  border: 2px solid #b42318; border-radius: 12px; }",
-    ".msg.crisis h3 { margin: 0 0 6px; font-size: 15.5px; font-weight: 700; color: #912018; }",
+    ".msg.crisis h3 { margin: 0 0 4px; font-size: 15.5px; font-weight: 700; color: #912018; }",
     ".msg.error { align-self: stretch; max-width: 100%; background: #fdf2f2; color: #7a1d1d;",
     "  border: 1px dashed #d48a8a; font-size: 14px; }",
     ".source { margin-top: 8px; padding-top: 6px; border-top: 1px solid #e4e9ef; font-size: 12.5px;",
     "  color: #4a5866; }",
-    ".msg .resources { list-style: none; margin: 10px 0; padding: 0; display: flex; flex-direction: column;",
-    "  gap: 6px; }",
-    ".msg .resources li { margin: 0; }",
-    ".msg .resources:last-child { margin-bottom: 0; }",
-    ".msg .resources a { display: block; padding: 6px 11px; border-radius: 8px; background: #ffffff;",
-    "  border: 1px solid #b42318; color: #7a1410; text-decoration: none; font-weight: 600; }",
-    ".msg .resources a:hover { background: #fde8e6; }",
-    ".msg .resources .label { display: block; font-weight: 400; font-size: 12.5px; color: #5b2b27; }",
-    ".msg.bot:not(.crisis) .resources a { border-color: #9fb3c8; color: #17457a; }",
-    ".msg.bot:not(.crisis) .resources .label { color: #4a5866; }",
+    ".btns { list-style: none; margin: 8px 0 2px; padding: 0; display: flex; flex-wrap: wrap; gap: 6px; }",
+    ".msg .btns { margin: 8px 0 2px; padding: 0; }",
+    ".msg .btns li, .msg .btns li + li { margin: 0; }",
+    ".btn { display: inline-block; padding: 5px 11px; border-radius: 8px; background: #ffffff;",
+    "  border: 1px solid var(--ink); color: var(--ink); text-decoration: none; font-weight: 600;",
+    "  font-size: 13.5px; cursor: pointer; }",
+    ".msg.bot a.btn, .person a.btn { color: var(--ink); }",
+    ".btn:hover { background: #eef3f9; }",
+    ".crisis .btns li, .error .btns li { flex: 1 1 auto; }",
+    ".crisis .btn, .error .btn { display: block; height: 100%; text-align: center; border-color: #b42318;",
+    "  color: #7a1410; line-height: 1.3; }",
+    ".msg.crisis a.btn, .msg.error a.btn { color: #7a1410; }",
+    ".crisis .btn:hover, .error .btn:hover { background: #fde8e6; }",
+    ".retry { margin-top: 8px; padding: 6px 14px; border: 0; border-radius: 8px; background: var(--accent);",
+    "  color: var(--on-accent); font-weight: 600; cursor: pointer; }",
+    ".retry:disabled { opacity: 0.5; cursor: default; }",
     ".suggestions { display: flex; flex-wrap: wrap; gap: 6px; }",
     ".msg .suggestions { margin-top: 8px; }",
-    ".suggestion { padding: 6px 12px; border: 1px solid #17457a; border-radius: 999px; background: #ffffff;",
-    "  color: #17457a; font-size: 13.5px; cursor: pointer; text-align: left; }",
-    ".suggestion:hover { background: #e8f0f9; }",
-    ".suggestion:disabled { opacity: 0.55; cursor: default; }",
+    ".suggestion { padding: 6px 12px; border: 1px solid var(--ink); border-radius: 999px; background: #ffffff;",
+    "  color: var(--ink); font-size: 13.5px; cursor: pointer; text-align: left; }",
+    ".suggestion:hover { background: #eef3f9; }",
+    ".suggestion:disabled { opacity: 0.5; cursor: default; background: #ffffff; }",
+    ".rate { display: flex; align-items: center; gap: 4px; margin-top: 6px; font-size: 12.5px; color: #4a5866; }",
+    ".vote { display: inline-flex; align-items: center; justify-content: center; width: 30px; height: 28px;",
+    "  padding: 0; border: 1px solid #c9d2dc; border-radius: 7px; background: #ffffff; color: #3e4c59;",
+    "  cursor: pointer; }",
+    ".vote svg { width: 16px; height: 16px; fill: currentColor; }",
+    ".vote.down svg { transform: rotate(180deg); }",
+    ".vote[aria-pressed='true'] { background: var(--accent); border-color: var(--accent); color: var(--on-accent); }",
+    ".vote:disabled { cursor: default; }",
+    ".vote:disabled:not([aria-pressed='true']) { opacity: 0.45; }",
     ".typing { align-self: flex-start; padding: 6px 12px; border-radius: 12px; background: #e4e9ef;",
     "  color: #3e4c59; font-size: 13.5px; font-style: italic; }",
-    ".person { padding: 7px 16px; border-top: 1px solid #e4e9ef; font-size: 13.5px; color: #3e4c59;",
+    ".person { padding: 6px 14px; border-top: 1px solid #e4e9ef; font-size: 12.5px; color: #3e4c59;",
     "  background: #ffffff; }",
-    ".person a { color: #17457a; font-weight: 600; }",
-    ".composer { display: flex; align-items: flex-end; gap: 8px; padding: 10px 12px 12px;",
+    ".person .btns { margin: 0 0 4px; }",
+    ".person .privacy a { color: var(--ink); }",
+    ".composer { display: flex; align-items: flex-end; gap: 8px; padding: 8px 12px 4px;",
     "  border-top: 1px solid #e4e9ef; background: #ffffff; }",
     ".composer textarea { flex: 1; min-width: 0; min-height: 44px; max-height: 120px; resize: none;",
     "  padding: 10px 12px; border: 1px solid #8a99a8; border-radius: 10px; background: #ffffff;",
     "  color: #1f2933; font-size: 16px; line-height: 1.35; }",
+    ".composer textarea[aria-invalid='true'] { border: 2px solid #b42318; }",
     ".composer textarea::placeholder { color: #66727f; }",
-    ".send { flex: none; height: 44px; padding: 0 16px; border: 0; border-radius: 10px; background: #17457a;",
-    "  color: #ffffff; font-weight: 600; cursor: pointer; }",
-    ".send:hover { background: #12375f; }",
-    ".send:disabled { background: #8a99a8; cursor: not-allowed; }",
-    ".person .fineprint { font-size: 12px; color: #52606d; }",
-    ".person .fineprint::before { content: \"\\00b7\"; padding: 0 6px; }",
+    ".send { flex: none; height: 44px; padding: 0 16px; border: 0; border-radius: 10px; background: var(--accent);",
+    "  color: var(--on-accent); font-weight: 600; cursor: pointer; }",
+    ".send:hover { background: var(--accent-hover); }",
+    ".send:disabled { background: #8a99a8; color: #ffffff; cursor: not-allowed; }",
+    ".counter { padding: 0 14px 8px; background: #ffffff; font-size: 12px; color: #52606d; text-align: right; }",
+    ".counter.near { color: #8a4b00; }",
+    ".counter.over { color: #b42318; font-weight: 700; }",
     ".sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;",
     "  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }",
     ".w :focus { outline: none; }",
@@ -266,21 +376,67 @@
     ".composer textarea:focus-visible, .composer textarea:focus { outline: 3px solid #d97706; outline-offset: 1px; }",
     ".header :focus-visible { outline-color: #ffd27a; }",
     "@media (max-width: 479.98px) {",
-    "  .panel { left: 0; right: auto; top: 0; bottom: auto; width: 100vw; height: 100vh; height: 100dvh;",
-    "    border: 0; border-radius: 0; }",
+    "  .panel, .w.left .panel { left: 0; right: auto; top: 0; bottom: auto; width: 100vw; height: 100vh;",
+    "    height: 100dvh; border: 0; border-radius: 0; }",
     "  .launcher { right: 12px; bottom: 12px; }",
+    "  .header .sub { display: none; }",
+    "  .w.left .launcher { left: 12px; }",
     "  .msg { max-width: 92%; }",
     "}",
-    "@media (forced-colors: active) { .msg, .resources a, .suggestion { border: 1px solid CanvasText; } }"
+    "@media (forced-colors: active) { .msg, .btn, .suggestion, .vote { border: 1px solid CanvasText; } }"
   ].join("\n");
+
+  var THUMB = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 " +
+    "7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+
+  function thumbIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", THUMB);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  // https links and North American phone numbers inside reply text become links.
+  var LINKABLE = /(https:\/\/[^\s<>"')]*[^\s<>"').,;:!?])|((?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b)/g;
+
+  function linkify(text) {
+    var nodes = [];
+    var last = 0;
+    String(text).replace(LINKABLE, function (match, url, phone, offset) {
+      if (offset > last) {
+        nodes.push(document.createTextNode(text.slice(last, offset)));
+      }
+      if (url) {
+        nodes.push(el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url }));
+      } else {
+        nodes.push(el("a", { href: "tel:" + phoneDigits(phone), className: "tel", text: phone }));
+      }
+      last = offset + match.length;
+      return match;
+    });
+    if (last < text.length) {
+      nodes.push(document.createTextNode(text.slice(last)));
+    }
+    return nodes;
+  }
 
   // ---------------------------------------------------------------- widget
 
   function Widget() {
     this.history = [];
+    this.items = [];
+    this.crisis = false;
     this.waiting = false;
-    this.config = { clinic_name: "", contact_url: "", phone: "", suggestions: [] };
+    this.maxChars = 1000;
+    this.config = { clinic_name: "", contact_url: "", phone: "", privacy_url: "", suggestions: [],
+      transcripts: false, retention_days: 0 };
     this.build();
+    this.restore();
     this.loadConfig();
   }
 
@@ -291,9 +447,10 @@
     this.host = host;
     var root = host.attachShadow({ mode: "open" });
     this.root = root;
-    root.appendChild(el("style", { text: CSS }));
+    root.appendChild(el("style", { text: CSS + "\n" + theme(attr("data-color")) }));
 
-    var wrap = el("div", { className: "w" });
+    var wrap = el("div", { className: "w" + (attr("data-position") === "left" ? " left" : "") });
+    this.wrap = wrap;
     root.appendChild(wrap);
 
     this.launcher = el("button", {
@@ -309,17 +466,22 @@
     });
 
     this.title = el("h2", { id: "faqbot-title", text: "Patient questions" });
-    this.closeButton = el("button", { type: "button", className: "close", "aria-label": "Close chat" }, ["\u00d7"]);
+    this.newButton = el("button", { type: "button", className: "hbtn new", text: "New chat",
+      title: "Start a new conversation (this one is forgotten)" });
+    this.newButton.addEventListener("click", function () { self.reset(); });
+    this.closeButton = el("button", { type: "button", className: "hbtn close", "aria-label": "Close chat" },
+      ["\u00d7"]);
     this.closeButton.addEventListener("click", function () { self.close(); });
     var header = el("div", { className: "header" }, [
       el("div", { className: "titles" }, [
         this.title,
         el("p", { className: "sub", text: "Answers from our patient FAQ" })
       ]),
+      this.newButton,
       this.closeButton
     ]);
 
-    var notice = el("p", { className: "notice", id: "faqbot-notice" }, [
+    this.notice = el("p", { className: "notice", id: "faqbot-notice" }, [
       el("strong", { text: "Not for emergencies:" }), " call or text ",
       el("a", { href: "tel:988", text: "988" }), ", or call ",
       el("a", { href: "tel:911", text: "911" }), "."
@@ -330,12 +492,11 @@
       "aria-label": "Conversation", tabindex: "0"
     });
 
-    this.person = el("p", { className: "person" });
-    this.renderPerson();
+    this.person = el("div", { className: "person" });
 
     this.input = el("textarea", {
-      id: "faqbot-input", name: "message", rows: "1", maxlength: String(MAX_CHARS),
-      placeholder: "Type your question\u2026", autocomplete: "off", "aria-describedby": "faqbot-notice"
+      id: "faqbot-input", name: "message", rows: "1", placeholder: "Type your question\u2026",
+      autocomplete: "off", "aria-describedby": "faqbot-counter faqbot-notice"
     });
     this.sendButton = el("button", { type: "submit", className: "send", text: "Send" });
     this.form = el("form", { className: "composer", novalidate: true }, [
@@ -343,6 +504,8 @@
       this.input,
       this.sendButton
     ]);
+    this.counter = el("p", { className: "counter", id: "faqbot-counter" });
+    this.limitStatus = el("p", { className: "sr-only", role: "status" });
     this.form.addEventListener("submit", function (event) {
       event.preventDefault();
       self.submit();
@@ -353,24 +516,55 @@
         self.submit();
       }
     });
-    this.input.addEventListener("input", function () { self.autosize(); });
+    this.input.addEventListener("input", function () {
+      self.autosize();
+      self.updateCounter();
+    });
 
     this.panel = el("div", {
       id: "faqbot-panel", className: "panel", role: "dialog", "aria-modal": "false",
-      "aria-label": "Chat with the clinic's FAQ assistant", hidden: true
-    }, [
-      header, notice, this.log, this.person, this.form
-    ]);
-    wrap.addEventListener("keydown", function (event) {
-      if ((event.key === "Escape" || event.key === "Esc") && self.isOpen()) {
+      "aria-labelledby": "faqbot-title", hidden: true
+    }, [header, this.notice, this.log, this.person, this.form, this.counter, this.limitStatus]);
+
+    // Escape closes the chat from anywhere while it is a full-screen modal, and from inside it otherwise.
+    document.addEventListener("keydown", function (event) {
+      if ((event.key === "Escape" || event.key === "Esc") && self.isOpen() &&
+          (self.modal || event.composedPath().indexOf(host) !== -1)) {
         event.preventDefault();
         self.close();
+      }
+    }, true);
+    this.panel.addEventListener("keydown", function (event) {
+      if (event.key === "Tab" && self.modal) {
+        self.trapTab(event);
+      }
+    });
+    document.addEventListener("focusin", function () {
+      if (self.modal && self.isOpen() && document.activeElement !== host) {
+        self.input.focus();   // focus escaped the modal (e.g. a click on the page behind): bring it back
       }
     });
 
     wrap.appendChild(this.launcher);
     wrap.appendChild(this.panel);
+    this.renderWelcome();
+    this.renderPerson();
+    this.updateCounter();
 
+    this.phoneQuery = window.matchMedia ? window.matchMedia("(max-width: 479.98px)") : null;
+    if (this.phoneQuery) {
+      var onChange = function () { self.updateModal(); };
+      if (this.phoneQuery.addEventListener) {
+        this.phoneQuery.addEventListener("change", onChange);
+      } else if (this.phoneQuery.addListener) {
+        this.phoneQuery.addListener(onChange);
+      }
+    }
+
+    document.body.appendChild(host);
+  };
+
+  Widget.prototype.renderWelcome = function () {
     this.welcome = el("div", { className: "msg bot welcome", "data-route": "welcome" }, [
       el("p", { text: "Hi! I can answer common questions about ketamine treatment at our clinic. " +
         "Ask me anything, or pick a question:" })
@@ -378,17 +572,62 @@
     this.log.appendChild(this.welcome);
     this.welcomeSuggestions = el("div", { className: "suggestions welcome-suggestions" });
     this.log.appendChild(this.welcomeSuggestions);
-
-    document.body.appendChild(host);
+    this.fillSuggestions(this.welcomeSuggestions, this.config.suggestions);
   };
 
   Widget.prototype.isOpen = function () {
     return !this.panel.hidden;
   };
 
+  /** Full screen on phones: a real modal (focus trapped, page behind inert, Escape from anywhere). */
+  Widget.prototype.updateModal = function () {
+    var modal = this.isOpen() && !!(this.phoneQuery && this.phoneQuery.matches);
+    if (modal === !!this.modal) {
+      return;
+    }
+    this.modal = modal;
+    this.panel.setAttribute("aria-modal", modal ? "true" : "false");
+    var host = this.host;
+    if (modal) {
+      this.inerted = Array.prototype.filter.call(document.body.children, function (node) {
+        return node !== host && !node.inert && node.tagName !== "SCRIPT";
+      });
+      this.inerted.forEach(function (node) { node.inert = true; });
+      this.launcher.setAttribute("tabindex", "-1");
+    } else {
+      (this.inerted || []).forEach(function (node) { node.inert = false; });
+      this.inerted = [];
+      this.launcher.removeAttribute("tabindex");
+    }
+  };
+
+  Widget.prototype.focusables = function () {
+    return Array.prototype.filter.call(
+      this.panel.querySelectorAll("button, a[href], textarea, [tabindex]:not([tabindex='-1'])"),
+      function (node) { return !node.disabled && node.getClientRects().length > 0; });
+  };
+
+  Widget.prototype.trapTab = function (event) {
+    var nodes = this.focusables();
+    if (!nodes.length) {
+      return;
+    }
+    var first = nodes[0];
+    var last = nodes[nodes.length - 1];
+    var active = this.root.activeElement;
+    if (event.shiftKey && (active === first || nodes.indexOf(active) === -1)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || nodes.indexOf(active) === -1)) {
+      event.preventDefault();
+      first.focus();
+    }
+  };
+
   Widget.prototype.open = function () {
     this.panel.hidden = false;
     this.launcher.setAttribute("aria-expanded", "true");
+    this.updateModal();
     this.input.focus();
     this.scrollToEnd();
   };
@@ -396,12 +635,33 @@
   Widget.prototype.close = function () {
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
+    this.updateModal();
     this.launcher.focus();
   };
 
   Widget.prototype.autosize = function () {
     this.input.style.height = "auto";
     this.input.style.height = Math.min(this.input.scrollHeight + 2, 120) + "px";
+  };
+
+  /** The counter never cuts text: past the limit it says by how much, and Send waits. */
+  Widget.prototype.updateCounter = function () {
+    var length = this.input.value.length;
+    var max = this.maxChars;
+    var over = length - max;
+    var state = over > 0 ? "over" : length >= max * 0.9 ? "near" : "";
+    this.counter.className = "counter" + (state ? " " + state : "");
+    this.counter.textContent = over > 0
+      ? fmt(length) + " / " + fmt(max) + " characters \u2014 " + fmt(over) + " over the limit; please shorten it"
+      : fmt(length) + " / " + fmt(max) + " characters";
+    this.input.setAttribute("aria-invalid", over > 0 ? "true" : "false");
+    this.sendButton.disabled = this.waiting || over > 0;
+    if (state !== this.counterState) {
+      this.limitStatus.textContent = state === "over"
+        ? "Your message is over the " + fmt(max) + "-character limit."
+        : state === "near" ? "Nearly at the " + fmt(max) + "-character limit." : "";
+      this.counterState = state;
+    }
   };
 
   Widget.prototype.loadConfig = function () {
@@ -415,14 +675,19 @@
       })
       .then(function (data) {
         if (data && typeof data === "object") {
+          var text = function (key) { return typeof data[key] === "string" ? data[key] : ""; };
           self.config = {
-            clinic_name: typeof data.clinic_name === "string" ? data.clinic_name : "",
-            contact_url: typeof data.contact_url === "string" ? data.contact_url : "",
-            phone: typeof data.phone === "string" ? data.phone : "",
+            clinic_name: text("clinic_name"), contact_url: text("contact_url"), phone: text("phone"),
+            privacy_url: text("privacy_url"),
             suggestions: Array.isArray(data.suggestions) ? data.suggestions.filter(function (s) {
               return typeof s === "string" && s.trim() && !isPlaceholder(s);
-            }).slice(0, 3) : []
+            }).slice(0, 3) : [],
+            transcripts: data.transcripts === true,
+            retention_days: typeof data.retention_days === "number" ? data.retention_days : 0
           };
+          if (typeof data.max_message_chars === "number" && data.max_message_chars >= 10) {
+            self.maxChars = data.max_message_chars;
+          }
         }
         self.applyConfig();
       })
@@ -435,52 +700,81 @@
     var name = this.config.clinic_name;
     if (!isPlaceholder(name)) {
       this.title.textContent = name;
-      this.panel.setAttribute("aria-label", "Chat with " + name);
     }
     this.renderPerson();
+    this.updateCounter();
     this.fillSuggestions(this.welcomeSuggestions, this.config.suggestions);
+    if (this.items.some(function (item) { return item.type === "user"; })) {
+      this.disableChips(this.welcomeSuggestions);
+    }
+  };
+
+  /** The clinic's phone, when it looks like one. */
+  Widget.prototype.clinicPhone = function () {
+    var phone = this.config.phone;
+    return !isPlaceholder(phone) && phoneDigits(phone).replace(/\D/g, "").length >= 3 ? phone : null;
   };
 
   Widget.prototype.renderPerson = function () {
     var person = this.person;
-    while (person.firstChild) {
-      person.removeChild(person.firstChild);
-    }
-    var url = safeContactUrl(this.config.contact_url);
+    clear(person);
+    var buttons = el("ul", { className: "btns contact-buttons", "aria-label": "Contact the clinic" });
+    var url = safeUrl(this.config.contact_url, /^(https?|mailto|tel):$/);
     if (url) {
-      person.appendChild(el("a", {
-        href: url, target: "_blank", rel: "noopener noreferrer", className: "contact", text: "Talk to a person"
-      }));
+      buttons.appendChild(el("li", null, [el("a", {
+        href: url, target: "_blank", rel: "noopener noreferrer", className: "btn contact", text: "Talk to a person"
+      })]));
+    }
+    var phone = this.clinicPhone();
+    if (phone) {
+      buttons.appendChild(el("li", null, [el("a", {
+        href: "tel:" + phoneDigits(phone), className: "btn call", text: "Call " + phone
+      })]));
+    }
+    if (buttons.firstChild) {
+      person.appendChild(buttons);
     } else {
-      person.appendChild(el("span", { className: "contact", text: "Contact the clinic" }));
+      person.appendChild(el("p", { className: "contact", text: "Contact the clinic for anything else." }));
     }
-    var phone = this.config.phone;
-    if (!isPlaceholder(phone) && phoneDigits(phone).replace(/\D/g, "").length >= 3) {
-      person.appendChild(document.createTextNode(" \u00b7 "));
-      person.appendChild(el("a", { href: "tel:" + phoneDigits(phone), text: phone }));
+    var kept = this.config.transcripts
+      ? "Messages are kept for " + (this.config.retention_days || "a few") + " days with names and numbers removed."
+      : "Your messages are not stored.";
+    var privacy = el("p", { className: "privacy", id: "faqbot-privacy" }, [
+      "Please don't share your name or health details here. " + kept + " General info, not medical advice."
+    ]);
+    var policy = safeUrl(this.config.privacy_url, /^https?:$/);
+    if (policy) {
+      privacy.appendChild(document.createTextNode(" "));
+      privacy.appendChild(el("a", {
+        href: policy, target: "_blank", rel: "noopener noreferrer", className: "policy", text: "Privacy policy"
+      }));
     }
-    person.appendChild(el("span", { className: "fineprint", text: "General info, not medical advice." }));
+    person.appendChild(privacy);
   };
 
   Widget.prototype.fillSuggestions = function (container, list) {
     var self = this;
-    while (container.firstChild) {
-      container.removeChild(container.firstChild);
-    }
+    clear(container);
     (list || []).forEach(function (question) {
       if (typeof question !== "string" || !question.trim()) {
         return;
       }
       var button = el("button", { type: "button", className: "suggestion", text: question });
       button.addEventListener("click", function () {
-        if (self.waiting) {
-          return;
+        if (!self.waiting && !button.disabled) {
+          self.send(question);
         }
-        self.send(question);
       });
       container.appendChild(button);
     });
     container.hidden = !container.firstChild;
+  };
+
+  /** Chips from earlier replies stop working once the conversation moves on. */
+  Widget.prototype.disableChips = function (scope) {
+    Array.prototype.forEach.call((scope || this.log).querySelectorAll(".suggestion"), function (button) {
+      button.disabled = true;
+    });
   };
 
   Widget.prototype.scrollToEnd = function () {
@@ -497,11 +791,11 @@
     }
   };
 
-  /** Reply text -> paragraphs; lines starting with "- " become a list. DOM APIs only. */
-  Widget.prototype.textBlocks = function (text) {
+  /** Reply text -> paragraphs; lines starting with "- " become a list; links made. DOM APIs only. */
+  Widget.prototype.textBlocks = function (lines) {
     var nodes = [];
     var list = null;
-    String(text || "").replace(/\r\n?/g, "\n").split("\n").forEach(function (line) {
+    lines.forEach(function (line) {
       var trimmed = line.trim();
       if (!trimmed) {
         list = null;
@@ -513,14 +807,18 @@
           list = el("ul");
           nodes.push(list);
         }
-        list.appendChild(el("li", { text: item[1] }));
+        list.appendChild(el("li", null, linkify(item[1])));
       } else {
         list = null;
-        nodes.push(el("p", { text: trimmed }));
+        nodes.push(el("p", null, linkify(trimmed)));
       }
     });
     return nodes;
   };
+
+  function lines(text) {
+    return String(text || "").replace(/\r\n?/g, "\n").split("\n");
+  }
 
   Widget.prototype.addUser = function (text) {
     var node = el("div", { className: "msg user", "data-route": "user" }, [
@@ -532,24 +830,16 @@
     return node;
   };
 
-  Widget.prototype.resourceList = function (resources) {
-    var list = el("ul", { className: "resources", "aria-label": "Ways to get help now" });
-    (resources || []).forEach(function (resource) {
-      var href = resourceHref(resource);
-      if (!href) {
-        return;
+  /** Tappable buttons for help resources: [{text, label, href, kind}] or the API's resources. */
+  Widget.prototype.buttonList = function (entries, label) {
+    var list = el("ul", { className: "btns resources", "aria-label": label });
+    entries.forEach(function (entry) {
+      var link = el("a", { href: entry.href, className: "btn", "data-kind": entry.kind, "data-id": entry.id || null,
+        text: entry.text });
+      if (entry.label && entry.label !== entry.text) {
+        link.setAttribute("aria-label", entry.text + ", " + entry.label);
       }
-      var text = !isPlaceholder(resource.text) ? resource.text : resource.label;
-      if (isPlaceholder(text)) {
-        return;
-      }
-      var link = el("a", { href: href, "data-kind": resource.kind, "data-id": resource.id || null }, [
-        el("span", { className: "text", text: text })
-      ]);
-      if (!isPlaceholder(resource.label) && resource.label !== text) {
-        link.appendChild(el("span", { className: "label", text: resource.label }));
-      }
-      if (resource.kind === "web") {
+      if (/^https:/.test(entry.href)) {
         link.setAttribute("target", "_blank");
         link.setAttribute("rel", "noopener noreferrer");
       }
@@ -558,30 +848,77 @@
     return list.firstChild ? list : null;
   };
 
-  Widget.prototype.addBot = function (data) {
+  function resourceButtons(resources) {
+    var out = [];
+    (Array.isArray(resources) ? resources : []).forEach(function (resource) {
+      var href = resourceHref(resource);
+      var text = !isPlaceholder(resource && resource.text) ? resource.text : resource && resource.label;
+      if (href && !isPlaceholder(text)) {
+        out.push({ href: href, text: text, label: isPlaceholder(resource.label) ? "" : resource.label,
+          kind: resource.kind, id: resource.id, value: String(resource.value) });
+      }
+    });
+    return out;
+  }
+
+  /** A reply line is covered when a button says the same thing (same number or link, same verb). */
+  function covered(line, buttons) {
+    if (line.indexOf("[SET") !== -1) {
+      return true;
+    }
+    var item = /^\s*[-*\u2022]\s+/.test(line);
+    var lower = line.toLowerCase();
+    return item && buttons.some(function (b) {
+      var verb = b.text.split(/\s+/)[0].toLowerCase().replace(/[^a-z]/g, "");
+      return lower.indexOf(b.value.toLowerCase()) !== -1 && new RegExp("\\b" + verb + "\\b").test(lower);
+    });
+  }
+
+  Widget.prototype.addBot = function (data, item) {
+    var self = this;
     var route = data.route;
     var crisis = route === "crisis" || route === "fallback";
     var node = el("div", { className: "msg bot" + (crisis ? " crisis" : ""), "data-route": route });
+    var buttons = resourceButtons(data.resources);
+    var text = lines(data.reply);
     if (crisis) {
+      // One compact card: heading, the first line, the help buttons, then only what no button says.
+      var headingId = "faqbot-h-" + (item ? item.id : randomId());
       node.setAttribute("role", "group");
+      node.setAttribute("aria-labelledby", headingId);
       node.appendChild(el("h3", {
+        id: headingId,
         text: route === "crisis" ? "You deserve support right now" : "If you need support right now"
       }));
+      var rest = text.filter(function (line) { return line.trim() && !covered(line, buttons); });
+      var first = rest.length && !/^\s*[-*\u2022]\s+/.test(rest[0]) ? rest.shift() : null;
+      if (first) {
+        this.textBlocks([first]).forEach(function (child) { node.appendChild(child); });
+      }
+      var list = this.buttonList(buttons, "Ways to get help now");
+      if (list) {
+        node.appendChild(list);
+      }
+      this.textBlocks(rest).forEach(function (child) { node.appendChild(child); });
     } else {
       node.appendChild(el("span", { className: "sr-only", text: "Assistant: " }));
-    }
-    var blocks = this.textBlocks(data.reply);
-    var resources = Array.isArray(data.resources) ? this.resourceList(data.resources) : null;
-    if (crisis && resources && blocks.length > 1) {
-      // Crisis: the tappable ways to get help come right after the first line, not below the fold.
-      node.appendChild(blocks.shift());
-      node.appendChild(resources);
-      blocks.forEach(function (child) { node.appendChild(child); });
-    } else {
-      blocks.forEach(function (child) { node.appendChild(child); });
-      if (resources) {
-        node.appendChild(resources);
+      this.textBlocks(text).forEach(function (child) { node.appendChild(child); });
+      var help = this.buttonList(buttons, "Ways to get help now");
+      if (help) {
+        node.appendChild(help);
       }
+    }
+    var actions = [];
+    (Array.isArray(data.actions) ? data.actions : []).forEach(function (action) {
+      var href = actionHref(action);
+      if (href) {
+        actions.push({ href: href, text: action.label, kind: action.kind });
+      }
+    });
+    var actionList = this.buttonList(actions, "Contact the clinic");
+    if (actionList) {
+      actionList.className = "btns actions";
+      node.appendChild(actionList);
     }
     if (route === "answer" && Array.isArray(data.sources) && data.sources.length &&
         data.sources[0] && typeof data.sources[0].question === "string" && data.sources[0].question) {
@@ -594,21 +931,122 @@
       }).slice(0, 4));
       node.appendChild(box);
     }
+    if (item && VOTABLE[route]) {
+      node.appendChild(this.rating(item));
+    }
     this.log.appendChild(node);
-    this.reveal(node);
+    if (crisis) {
+      this.setCrisis(true);
+    }
+    if (!self.restoring) {
+      this.reveal(node);
+    }
     return node;
   };
 
-  Widget.prototype.addError = function (text) {
-    var node = el("div", { className: "msg bot error", "data-route": "error" }, [el("p", { text: text })]);
+  /** Thumbs up/down under an answer; one vote, sent to /api/feedback. */
+  Widget.prototype.rating = function (item) {
+    var self = this;
+    var box = el("div", { className: "rate", role: "group", "aria-label": "Was this answer helpful?" }, [
+      el("span", { text: "Helpful?" })
+    ]);
+    var note = el("span", { className: "rate-note", role: "status" });
+    var make = function (vote, label) {
+      var button = el("button", { type: "button", className: "vote " + vote, "aria-label": label,
+        "aria-pressed": item.vote === vote ? "true" : "false" }, [thumbIcon()]);
+      button.disabled = !!item.vote;
+      button.addEventListener("click", function () {
+        if (item.vote) {
+          return;
+        }
+        item.vote = vote;
+        button.setAttribute("aria-pressed", "true");
+        Array.prototype.forEach.call(box.querySelectorAll(".vote"), function (b) { b.disabled = true; });
+        note.textContent = "Thanks for the feedback.";
+        self.save();
+        self.sendVote(item, vote, note);
+      });
+      return button;
+    };
+    box.appendChild(make("up", "Helpful"));
+    box.appendChild(make("down", "Not helpful"));
+    box.appendChild(note);
+    if (item.vote) {
+      note.textContent = "Thanks for the feedback.";
+    }
+    return box;
+  };
+
+  Widget.prototype.sendVote = function (item, vote, note) {
+    var data = item.data || {};
+    var body = { vote: vote, route: data.route, session_id: sessionId() };
+    if (Array.isArray(data.sources) && data.sources[0] && typeof data.sources[0].id === "string") {
+      body.entry_id = data.sources[0].id;
+    }
+    if (this.config.transcripts && item.question) {
+      body.message = item.question;   // only kept (redacted) where the clinic keeps transcripts
+    }
+    fetch(API + "/api/feedback", {
+      method: "POST", credentials: "omit", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "application/json" }
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("feedback " + response.status);
+      }
+    }).catch(function () {
+      note.textContent = "Couldn't send the feedback, sorry.";
+    });
+  };
+
+  /** After a crisis reply the emergency strip turns red and stays so (also after a reload). */
+  Widget.prototype.setCrisis = function (on) {
+    this.crisis = on;
+    this.wrap.className = this.wrap.className.replace(/\s*crisis-state/g, "") + (on ? " crisis-state" : "");
+    if (on) {
+      this.launcher.setAttribute("aria-label", "Questions? Chat with us. Help now: call or text 988");
+    } else {
+      this.launcher.removeAttribute("aria-label");
+    }
+  };
+
+  Widget.prototype.addError = function (item) {
+    var self = this;
+    var node = el("div", { className: "msg bot error", "data-route": "error", role: "group",
+      "aria-label": "Message not answered" }, [el("p", { text: this.errorText(item.status) })]);
+    node.appendChild(el("p", { className: "help-now", text: "If you need help now:" }));
+    var help = HELP_NOW.slice();
+    var phone = this.clinicPhone();
+    if (phone) {
+      help.push({ kind: "call", text: "Call the clinic", label: phone, href: "tel:" + phoneDigits(phone) });
+    }
+    node.appendChild(this.buttonList(help, "Ways to get help now"));
+    if (item.retry) {
+      var retry = el("button", { type: "button", className: "retry", text: "Try again" });
+      retry.disabled = !!item.retried;
+      retry.addEventListener("click", function () {
+        if (self.waiting || retry.disabled) {
+          return;
+        }
+        retry.disabled = true;
+        item.retried = true;
+        if (self.input.value === item.question) {
+          self.input.value = "";
+          self.updateCounter();
+        }
+        self.send(item.question, true);
+      });
+      node.appendChild(retry);
+    }
     this.log.appendChild(node);
-    this.scrollToEnd();
+    if (!this.restoring) {
+      this.reveal(node);
+    }
     return node;
   };
 
   Widget.prototype.setWaiting = function (waiting) {
     this.waiting = waiting;
-    this.sendButton.disabled = waiting;
+    this.updateCounter();
     this.log.setAttribute("aria-busy", waiting ? "true" : "false");
     if (waiting) {
       this.typing = el("div", { className: "typing", "aria-label": "The assistant is typing" }, ["typing\u2026"]);
@@ -631,21 +1069,42 @@
       this.input.focus();
       return;
     }
+    if (text.length > this.maxChars) {
+      this.updateCounter();
+      this.limitStatus.textContent = "";
+      this.limitStatus.textContent = "Your message is over the " + fmt(this.maxChars) + "-character limit.";
+      return;
+    }
     this.input.value = "";
     this.autosize();
+    this.updateCounter();
     this.send(text);
   };
 
-  Widget.prototype.send = function (rawText) {
+  Widget.prototype.push = function (item) {
+    item.id = item.id || randomId().slice(0, 12);
+    this.items.push(item);
+    if (this.items.length > KEPT_ITEMS) {
+      this.items = this.items.slice(-KEPT_ITEMS);
+    }
+    this.save();
+    return item;
+  };
+
+  Widget.prototype.send = function (rawText, isRetry) {
     var self = this;
-    var text = String(rawText).slice(0, MAX_CHARS);
-    if (!text.trim() || this.waiting) {
+    var text = String(rawText);
+    if (!text.trim() || this.waiting || text.length > this.maxChars) {
       return;
     }
     if (!this.isOpen()) {
       this.open();
     }
-    this.addUser(text);
+    this.disableChips();
+    if (!isRetry) {
+      this.push({ type: "user", text: text });
+      this.addUser(text);
+    }
     var body = JSON.stringify({
       message: text,
       history: this.history.slice(-HISTORY_TURNS),
@@ -654,7 +1113,7 @@
     this.setWaiting(true);
 
     var controller = typeof AbortController === "function" ? new AbortController() : null;
-    var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT_MS) : null;
 
     fetch(API + "/api/chat", {
       method: "POST",
@@ -676,16 +1135,28 @@
           throw new Error("bad reply");
         }
         self.setWaiting(false);
-        self.addBot(data);
+        var reply = { route: data.route, reply: data.reply, sources: data.sources, resources: data.resources,
+          suggestions: data.suggestions, actions: data.actions };
+        var item = self.push({ type: "bot", data: reply, question: text });
         self.history.push({ role: "user", content: text });
         self.history.push({ role: "assistant", content: data.reply });
         if (self.history.length > HISTORY_TURNS * 2) {
           self.history = self.history.slice(-HISTORY_TURNS * 2);
         }
+        self.addBot(reply, item);
+        self.save();
       })
       .catch(function (error) {
         self.setWaiting(false);
-        self.addError(self.errorText(error && error.status));
+        var status = error && error.status;
+        var fixable = status === 400 || status === 413 || status === 422;
+        var item = self.push({ type: "error", status: status || 0, question: text, retry: !fixable });
+        self.addError(item);
+        if (!self.input.value) {
+          self.input.value = text;   // the question is kept: edit it, or press "Try again"
+          self.autosize();
+          self.updateCounter();
+        }
       })
       .then(function () {
         if (timer) {
@@ -703,12 +1174,83 @@
       return "You're sending messages quickly. " + ERROR_WAIT;
     }
     if (status === 413) {
-      return "That message is a bit long. Please shorten it to " + MAX_CHARS + " characters or fewer.";
+      return "That message is a bit long. Please shorten it to " + fmt(this.maxChars) + " characters or fewer.";
     }
     if (status === 422 || status === 400) {
       return "Sorry, I couldn't read that message. Please rephrase it and try again.";
     }
-    return "Sorry, I couldn't reach the assistant just now. " + ERROR_WAIT;
+    return "Sorry, I couldn't reach the assistant just now. Your question is kept: try again in a moment.";
+  };
+
+  // ---------------------------------------------------------------- this tab's memory
+
+  Widget.prototype.save = function () {
+    var storage = store("sessionStorage");
+    if (!storage) {
+      return;
+    }
+    try {
+      storage.setItem(STATE_KEY, JSON.stringify({ v: 1, items: this.items, history: this.history,
+        crisis: this.crisis }));
+    } catch (e) { /* full or blocked: the conversation simply isn't kept */ }
+  };
+
+  Widget.prototype.restore = function () {
+    var storage = store("sessionStorage");
+    var state = null;
+    try {
+      state = storage ? JSON.parse(storage.getItem(STATE_KEY) || "null") : null;
+    } catch (e) {
+      state = null;
+    }
+    if (!state || state.v !== 1 || !Array.isArray(state.items)) {
+      return;
+    }
+    var self = this;
+    this.restoring = true;
+    this.items = state.items.filter(function (item) { return item && typeof item === "object"; });
+    this.history = Array.isArray(state.history) ? state.history.filter(function (turn) {
+      return turn && typeof turn.content === "string" && (turn.role === "user" || turn.role === "assistant");
+    }) : [];
+    this.items.forEach(function (item) {
+      if (item.type === "user" && typeof item.text === "string") {
+        self.addUser(item.text);
+      } else if (item.type === "bot" && item.data && typeof item.data.reply === "string") {
+        self.addBot(item.data, item);
+      } else if (item.type === "error" && typeof item.question === "string") {
+        self.addError(item);
+      }
+    });
+    var last = this.log.lastElementChild;
+    this.disableChips();
+    if (last && last.classList.contains("bot")) {
+      Array.prototype.forEach.call(last.querySelectorAll(".suggestion"), function (b) { b.disabled = false; });
+    }
+    this.setCrisis(state.crisis === true || this.crisis);
+    this.restoring = false;
+  };
+
+  /** "New conversation": forget this tab's conversation, crisis state and session id. */
+  Widget.prototype.reset = function () {
+    if (this.waiting) {
+      return;
+    }
+    var storage = store("sessionStorage");
+    try {
+      if (storage) {
+        storage.removeItem(STATE_KEY);
+      }
+    } catch (e) { /* ignore */ }
+    sessionId(true);
+    this.items = [];
+    this.history = [];
+    this.setCrisis(false);
+    clear(this.log);
+    this.renderWelcome();
+    this.input.value = "";
+    this.autosize();
+    this.updateCounter();
+    this.input.focus();
   };
 
   function start() {
@@ -717,6 +1259,9 @@
     }
     try {
       window.__faqbotWidget = new Widget();
+      if (window.performance && performance.mark) {
+        performance.mark("faqbot:ready");   // the launcher is on the page and usable
+      }
     } catch (e) {
       window.__faqbotWidget = false;
       if (window.console && console.error) {
