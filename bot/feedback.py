@@ -11,7 +11,6 @@ when transcripts are on (then redacted, like transcripts).
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bot.redact import redact
-from bot.transcripts import _ts, read_jsonl
+from bot.transcripts import purge_jsonl, read_jsonl
 
 VOTES = ("up", "down")
 _ROUTE = re.compile(r"[a-z_]{1,32}")
@@ -104,16 +103,7 @@ class FeedbackStore:
     def purge(self) -> int:
         """Drop records older than the retention period; returns how many were dropped."""
         self._purged = True
-        if not self.path.exists():
-            return 0
-        cutoff = time.time() - self.retention_s
-        with self._lock:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-            keep = [line for line in lines if _ts(line) >= cutoff]
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
-            os.replace(tmp, self.path)
-        return len(lines) - len(keep)
+        return purge_jsonl(self.path, self._lock, time.time() - self.retention_s)
 
 
 @dataclass(frozen=True)

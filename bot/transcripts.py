@@ -37,16 +37,20 @@ class TranscriptStore:
 
     def purge(self) -> int:
         """Drop records older than the retention period; returns how many were dropped."""
-        if not self.path.exists():
-            return 0
-        cutoff = time.time() - self.retention_s
-        with self._lock:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-            keep = [line for line in lines if _ts(line) >= cutoff]
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
-            os.replace(tmp, self.path)
-        return len(lines) - len(keep)
+        return purge_jsonl(self.path, self._lock, time.time() - self.retention_s)
+
+
+def purge_jsonl(path: Path, lock: threading.Lock, cutoff: float) -> int:
+    """Drop the records of a JSON-lines file stamped before ``cutoff``; returns how many were dropped."""
+    if not path.exists():
+        return 0
+    with lock:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        keep = [line for line in lines if _ts(line) >= cutoff]
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+        os.replace(tmp, path)
+    return len(lines) - len(keep)
 
 
 def read_jsonl(path: Path, since: float) -> list[dict]:

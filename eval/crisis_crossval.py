@@ -9,13 +9,15 @@ test). Reports, per regularisation C and threshold: crisis recall over the held-
 the share of crisis or concern examples that would get the crisis line, and the false-crisis rate on
 the held-out `none` examples. The evaluation sets (eval/crisis/) are never read.
 
-    .venv/bin/python eval/crisis_crossval.py --c 4,16 --steps 0,0.02,0.04,0.06 --out var/crisis-crossval.json
+    .venv/bin/python eval/crisis_crossval.py --c 16 --folds 5 --base-parts 16 --steps 0,0.05,0.1,0.15,0.2,0.3
 
 Rule used to pick: for each C and threshold step (the raise of the crisis threshold per doubling of a
-message's parts), the lowest crisis threshold whose held-out false-crisis rate is <= MAX_FALSE_CRISIS
-(3 %, the target for hard negatives; a first rule at 8 % handed off 5 % of ordinary questions
-on the development sets) both on all `none` examples and on the long ones (over LONG_CHARS characters,
-where the riskiest of many harmless parts is high by chance); the C and step with the best crisis recall;
+message's parts beyond --base-parts), the lowest crisis threshold whose held-out false-crisis rate on all
+`none` examples is <= MAX_FALSE_CRISIS (3 %, the target for hard negatives; a first rule at 8 % handed
+off 5 % of ordinary questions on the development sets); the C and step with the best crisis recall.
+The false-crisis rate on long harmless examples (over LONG_CHARS characters) is reported beside it; a
+rule that also bounded it at 3 % chose a step from the first part (base 1) that cut hand-off recall on
+the development sets from 0.88 to 0.80, so crisis recall comes first;
 then the highest concern threshold (not above it) at which held-out crisis-or-concern examples get the
 crisis line >= MIN_LINE_RECALL of the time. The style split is harsh (a fold never saw its style), so
 these rates are pessimistic; eval/crisis/ measures the chosen setting on other writers' wording.
@@ -80,9 +82,9 @@ def _owners(examples, rows_text: list[str]) -> np.ndarray:  # noqa: ANN001
     return np.asarray(owner)
 
 
-def _threshold(t: float, step: float, parts: np.ndarray) -> np.ndarray:
+def _threshold(t: float, step: float, parts: np.ndarray, base: int = 1) -> np.ndarray:
     """The product's crisis threshold per message (RiskSettings.crisis_threshold_for)."""
-    return np.minimum(0.99, t + step * np.log2(np.maximum(1, parts)))
+    return np.minimum(0.99, t + step * np.log2(np.maximum(1.0, parts / base)))
 
 
 def choose(results: dict) -> dict | None:  # noqa: ANN001
@@ -90,8 +92,7 @@ def choose(results: dict) -> dict | None:  # noqa: ANN001
     best = None
     for key, rows in results.items():
         c, _, step = str(key).partition("|")
-        ok = [r for r in rows if r["false_crisis"] <= MAX_FALSE_CRISIS
-              and r.get("false_crisis_long", 0.0) <= MAX_FALSE_CRISIS]
+        ok = [r for r in rows if r["false_crisis"] <= MAX_FALSE_CRISIS]
         if not ok:
             continue
         r = min(ok, key=lambda r: r["threshold"])
@@ -106,6 +107,8 @@ def choose(results: dict) -> dict | None:  # noqa: ANN001
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--c", default="1,4,16", help="regularisation values to try (comma-separated)")
+    parser.add_argument("--base-parts", type=int, default=1,
+                        help="the threshold rises only above this many parts (crisis_threshold_base_parts)")
     parser.add_argument("--steps", default="0,0.02,0.04,0.06",
                         help="crisis threshold raises per doubling of a message's parts to try (comma-separated)")
     parser.add_argument("--long-chars", type=int, default=300)
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         for step in [float(x) for x in args.steps.split(",")]:
             rows = []
             for t in THRESHOLDS:
-                handed = crisis_max >= _threshold(t, step, parts)
+                handed = crisis_max >= _threshold(t, step, parts, args.base_parts)
                 rows.append({
                     "threshold": t,
                     "crisis_recall": float(handed[crisis].mean()),

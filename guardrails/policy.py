@@ -208,10 +208,12 @@ class RiskSettings:
     # Raise of the crisis threshold per doubling of the number of parts judged: a long message offers
     # many parts, and the riskiest of many harmless parts is higher by chance alone.
     crisis_threshold_step: float = 0.0
+    crisis_threshold_base_parts: int = 1   # the raise starts above this many parts (a short message's)
 
     def crisis_threshold_for(self, parts: int) -> float:
         """The crisis threshold for a message judged in ``parts`` parts (never above 0.99)."""
-        return min(0.99, self.crisis_threshold + self.crisis_threshold_step * math.log2(max(1, parts)))
+        doublings = math.log2(max(1.0, parts / self.crisis_threshold_base_parts))
+        return min(0.99, self.crisis_threshold + self.crisis_threshold_step * doublings)
 
 
 @dataclass(frozen=True)
@@ -565,8 +567,12 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
 
     crisis = src.number(src.data, "crisis_threshold", "crisis_threshold", 0.05, 0.99)
     concern = src.number(src.data, "concern_threshold", "concern_threshold", 0.05, 0.99)
-    step = src.number(src.data, "crisis_threshold_step", "crisis_threshold_step", 0.0, 0.2) \
+    step = src.number(src.data, "crisis_threshold_step", "crisis_threshold_step", 0.0, 0.3) \
         if "crisis_threshold_step" in src.data else 0.0
+    base = src.number(src.data, "crisis_threshold_base_parts", "crisis_threshold_base_parts", 1, 48) \
+        if "crisis_threshold_base_parts" in src.data else 1
+    if base != int(base):
+        raise src.fail("crisis_threshold_base_parts", "must be a whole number")
     long_chars = src.number(src.data, "long_message_chars", "long_message_chars", 50, 5000)
     window = src.number(src.data, "history_window", "history_window", 1, 20)
     if window != int(window) or long_chars != int(long_chars):
@@ -577,7 +583,8 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
         if not re.fullmatch(r"crisis\.[a-z0-9_]+", rule_id):
             raise src.fail(f"rules_as_concern[{i}]", "must be a crisis rule id such as crisis.topic_mention")
     return RiskSettings(crisis, concern, int(long_chars), int(window),
-                        frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded), step)
+                        frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded),
+                        step, int(base))
 
 
 def load_policy(policy_dir: Path | str | None = None) -> Policy:

@@ -70,9 +70,23 @@ def test_thresholds_are_validated(tmp_path):
     folder = tmp_path / "policy"
     shutil.copytree(DEFAULT_POLICY_DIR, folder)
     path = folder / "crisis_classifier.yaml"
-    path.write_text(path.read_text().replace("crisis_threshold: ", "crisis_threshold: 7 #"))
+    original = path.read_text()
+    path.write_text(original.replace("crisis_threshold: ", "crisis_threshold: 7 #"))
     with pytest.raises(PolicyError, match=r"crisis_classifier.yaml: crisis_threshold"):
         load_policy(folder)
+    path.write_text(original.replace("crisis_threshold_base_parts: ", "crisis_threshold_base_parts: 2.5 #"))
+    with pytest.raises(PolicyError, match=r"crisis_classifier.yaml: crisis_threshold_base_parts"):
+        load_policy(folder)
+
+
+def test_the_crisis_threshold_rises_only_for_long_messages():
+    risk = load_policy().risk
+    base = risk.crisis_threshold_base_parts
+    assert risk.crisis_threshold_for(1) == risk.crisis_threshold_for(base) == risk.crisis_threshold
+    assert risk.crisis_threshold < risk.crisis_threshold_for(2 * base - 8) < risk.crisis_threshold_for(2 * base)
+    assert risk.crisis_threshold_for(10_000) == 0.99          # never out of reach
+    short = risk_units("I bought a rope today. Anyway, how long is a session?")
+    assert len(short) <= base                                 # a short message keeps the plain threshold
 
 
 def test_lexicon_matches_other_languages_and_skips_idioms(tmp_path):
