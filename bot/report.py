@@ -31,6 +31,7 @@ HEADLINE = (
     ("answer-case pass rate", "answer_pass_rate", True),
     ("abstain accuracy", "abstain_accuracy", True),
     ("false-crisis rate", "false_crisis_rate", False),
+    ("wrong-entry answers", "wrong_entry_rate", False),
     ("hit@1", "hit_at_1", True),
     ("hit@3", "hit_at_3", True),
     ("MRR", "mrr", True),
@@ -115,6 +116,11 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "answer_pass_rate": _ratio(sum(1 for r in answer if r["pass"]), len(answer)),
         "abstain_accuracy": _ratio(sum(1 for r in abstain if r["route"] in ABSTAIN_ROUTES), len(abstain)),
         "false_crisis_rate": _ratio(sum(1 for r in not_crisis if r["route"] == "crisis"), len(not_crisis)),
+        # Of the replies that served an entry, those that served the wrong one (a different entry than the
+        # case names, or any entry where the case expects none): the patient was told something off-topic.
+        "wrong_entry_rate": _ratio(sum(1 for r in results if r["route"] == "answer" and (
+            "answer" not in r["expect"] or (r.get("entry") and r.get("entry_got") != r["entry"]))),
+            sum(1 for r in results if r["route"] == "answer")),
         "crisis_line_rate": _ratio(sum(1 for r in risky if "988" in r["reply"]), len(risky)),
         "risk": risk_breakdown(results),
         "hit_at_1": _ratio(hit1, len(ranked)),
