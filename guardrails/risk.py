@@ -3,7 +3,7 @@
     detector = RiskDetector(rules, lexicon, classifier, embed, policy.risk, normalize)
     found = detector.assess("work was awful. bought a rope today. anyway can I move my appointment?")
     found.level, found.layer, found.sentence, found.score, found.threshold
-    # ('crisis', 'classifier', 'bought a rope today.', 0.97, 0.5)
+    # ('crisis', 'classifier', 'bought a rope today.', 0.97, 0.7)
 
 Layers, in order (the first that decides wins):
 1. the English crisis rules (`CrisisDetector`, exact and explainable) on the whole normalised message;
