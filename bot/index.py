@@ -131,7 +131,8 @@ class EntryIndex:
     def ensure(self, corpus: Corpus) -> str:
         """Open the index for this corpus, building or rebuilding it when needed."""
         name = COLLECTION_PREFIX + corpus.content_hash
-        expected = len(documents(corpus))
+        doc_ids = [d.doc_id for d in documents(corpus)]
+        expected = len(doc_ids)
         if self.chroma_url:
             return self._ensure_remote(corpus, name, expected)
         with self._lock():
@@ -144,7 +145,7 @@ class EntryIndex:
             elif manifest.get("model") != MODEL_ID:
                 why = "embedding model changed"
             if why is None:
-                snapshot = self._read_snapshot(manifest["store"], [d.doc_id for d in documents(corpus)])
+                snapshot = self._read_snapshot(manifest["store"], doc_ids)
                 if snapshot is not None:   # no chromadb import on this path
                     self._snapshot, self._name = snapshot, name
                     return "reused"
@@ -227,10 +228,7 @@ class EntryIndex:
 
     def _write_snapshot(self, store: str) -> None:
         """Save the collection's vectors (ids sorted) beside it; a read-only disk only costs speed."""
-        result = self._collection.get(include=["embeddings"])
-        order = sorted(range(len(result["ids"])), key=lambda i: result["ids"][i])
-        ids = [result["ids"][i] for i in order]
-        vectors = np.asarray(result["embeddings"], dtype=np.float32)[order]
+        vectors, ids = self._stored_vectors()
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors = vectors / np.where(norms > 0, norms, 1.0)   # cosine, as the collection's space
         path = self._snapshot_path(store)
@@ -283,17 +281,21 @@ class EntryIndex:
         if self._snapshot is not None:
             vectors, ids = self._snapshot
             return vectors, [_entry_and_kind(i)[0] for i in ids]
+        vectors, ids = self._stored_vectors()
+        return vectors, [_entry_and_kind(i)[0] for i in ids]
+
+    def _stored_vectors(self) -> tuple[np.ndarray, list[str]]:
+        """Every vector in the Chroma collection with its document id, sorted by id."""
         if self._collection is None:
             raise IndexUnavailableError("index not opened: call ensure() first")
         try:
             result = self._collection.get(include=["embeddings"])
         except Exception as exc:
             raise IndexUnavailableError(f"vector store read failed: {type(exc).__name__}: {exc}") from exc
-        # Chroma returns rows in storage order, which differs between builds: sort by id so that the
-        # classifier trained from them is the same wherever the index was built.
+        # Chroma returns rows in storage order, which differs between builds: sort by id so that what is
+        # trained or saved from them is the same wherever the index was built.
         order = sorted(range(len(result["ids"])), key=lambda i: result["ids"][i])
-        vectors = np.asarray(result["embeddings"], dtype=np.float32)[order]
-        return vectors, [_entry_and_kind(result["ids"][i])[0] for i in order]
+        return np.asarray(result["embeddings"], dtype=np.float32)[order], [result["ids"][i] for i in order]
 
     def healthy(self) -> bool:
         if self._snapshot is not None:
