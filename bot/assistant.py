@@ -12,11 +12,11 @@ from pathlib import Path
 
 from bot.check import ReplyCheck
 from bot.classifier import EntryClassifier
-from bot.corpus import Corpus, load_corpus, load_negatives
+from bot.corpus import Corpus, load_corpus, load_negatives, negatives_path
 from bot.crisis_model import crisis_classifier
 from bot.embeddings import CachedEmbed, MiniLMEmbeddings
 from bot.index import EntryIndex
-from bot.messages import render_messages
+from bot.messages import PolicyMessages, render_messages
 from bot.pipeline import TurnPipeline
 from bot.retriever import HybridRetriever
 from bot.settings import Settings, clinic_placeholders, index_dir, load_clinic, load_settings
@@ -38,6 +38,13 @@ class Status:
     @property
     def ready(self) -> bool:
         return self.model_loaded and self.index_error is None
+
+
+def vetted_texts(corpus: Corpus, messages: PolicyMessages, clinic: dict[str, str]) -> set[str]:
+    """Every whole text a reply may carry: each entry's answer (and its approved translations) and every
+    policy template, in every language."""
+    answers = {e.render(clinic, lang) for e in corpus.entries for lang in ("en", *messages.translations)}
+    return answers | messages.templates()
 
 
 def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = None,
@@ -62,12 +69,17 @@ def build_pipeline(settings: Settings | None = None, corpus: Corpus | None = Non
     try:
         status.index = index.ensure(corpus)
         classifier = EntryClassifier.for_index(index, cache(list(negatives)) if negatives else None)
-        retriever = HybridRetriever(corpus, index, settings.retrieval, classifier)
+        translated = None
+        if any(e.translations for e in corpus.entries):
+            both = list(negatives) + list(load_negatives(negatives_path(lang="es")))
+            translated = EntryClassifier.for_index(index, cache(both) if both else None, translations=True)
+        retriever = HybridRetriever(corpus, index, settings.retrieval, classifier,
+                                    translated_classifier=translated)
     except Exception as exc:  # noqa: BLE001 - store down: guardrails and fallbacks keep working
         status.index_error = f"{type(exc).__name__}: {exc}"
         log.error("index unavailable: %s", status.index_error)
     messages = render_messages(policy, clinic)
-    allowed = {e.render(clinic) for e in corpus.entries} | messages.templates()
-    check = ReplyCheck(allowed=allowed, footer=messages.footer)
+    allowed = vetted_texts(corpus, messages, clinic)
+    check = ReplyCheck(allowed=allowed, footer=(messages.footer, *(m.footer for m in messages.translations.values())))
     pipeline = TurnPipeline(corpus, messages, guardrails, embeddings.embed, retriever, check, clinic)
     return pipeline, status

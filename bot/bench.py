@@ -57,6 +57,7 @@ def bench_in_process(turns: int) -> dict:
     sets = {
         "short": _messages("eval/heldout/*.jsonl", 1, 300, turns),
         "long": _messages("eval/crisis/*.jsonl", 600, 5000, max(20, turns // 5)),
+        "spanish": _messages("eval/spanish/*.jsonl", 1, 300, turns),   # to hold beside "short"
     }
     sets["repeat"] = sets["short"]
     out: dict = {}

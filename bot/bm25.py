@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -20,6 +21,11 @@ through to too under until up very was we were what when where which while who w
 you your yours yourself im ive id dont doesnt get got go going really much many thing things ok okay
 please hi hello hey thanks thank also like know want wanna gonna u ur r
 """.split())
+SPANISH_STOPWORDS = STOPWORDS | frozenset("""
+el la los las un una unos unas de del al en y e o u que es son esta estan estoy soy como cuando donde quien
+por porque para con sin mi mis me tu tus su sus se le les lo nos yo usted ustedes hay puedo puede pueden
+debo tengo tiene quiero necesito muy mas tambien ya eso esto este esa ese hola gracias favor algo
+""".split())
 
 
 def _stem(word: str) -> str:
@@ -30,21 +36,27 @@ def _stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+def tokenize(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
+    # Accents folded: patients type "sesion" as often as "sesión", and [a-z] would split the word.
+    folded = text.lower()
+    if not folded.isascii():   # only [a-z0-9] makes a token, so dropping what is left of accents is enough
+        folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    return [_stem(w) for w in _WORD.findall(folded) if w not in stopwords]
 
 
 class BM25:
     """BM25 scores of a query against named documents."""
 
-    def __init__(self, docs: dict[str, str], k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, docs: dict[str, str], k1: float = 1.2, b: float = 0.75,
+                 stopwords: frozenset[str] = STOPWORDS) -> None:
         if not docs:
             raise ValueError("BM25 needs at least one document")
         if k1 <= 0 or not 0 <= b <= 1:
             raise ValueError("BM25 needs k1 > 0 and 0 <= b <= 1")
         self.k1, self.b = k1, b
+        self.stopwords = stopwords
         self.ids = list(docs)
-        self.tf = [Counter(tokenize(docs[i])) for i in self.ids]
+        self.tf = [Counter(tokenize(docs[i], stopwords)) for i in self.ids]
         self.lengths = [sum(tf.values()) for tf in self.tf]
         self.avg_length = sum(self.lengths) / len(self.lengths) or 1.0
         df: Counter[str] = Counter()
@@ -55,7 +67,7 @@ class BM25:
 
     def run(self, query: str, weights: dict[str, float] | None = None) -> dict[str, float]:
         """Score every document that shares a term with the query; `weights` scales query terms."""
-        terms = Counter(tokenize(query))
+        terms = Counter(tokenize(query, self.stopwords))
         if weights:
             for term, weight in weights.items():
                 terms[term] = terms.get(term, 0) + weight

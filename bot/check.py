@@ -13,16 +13,17 @@ CRISIS_MARKERS = ("988",)
 
 
 class ReplyCheck:
-    def __init__(self, allowed: set[str], footer: str) -> None:
+    def __init__(self, allowed: set[str], footer: str | tuple[str, ...]) -> None:
         if not allowed:
             raise ValueError("ReplyCheck needs the set of vetted texts")
         self.allowed = frozenset(allowed)
-        self.footer = footer
+        self.footers = (footer,) if isinstance(footer, str) else tuple(footer)   # one per language
 
     def run(self, reply: Reply) -> list[str]:
         problems: list[str] = []
         text = reply.reply
-        body = text[: -len(self.footer)].rstrip() if self.footer and text.endswith(self.footer) else text
+        footer = next((f for f in self.footers if f and text.endswith(f)), "")
+        body = text[: -len(footer)].rstrip() if footer else text
         if body not in self.allowed:
             problems.append("reply is not vetted corpus text or a policy template")
         doses = find_dose_amounts(text)

@@ -88,26 +88,32 @@ class EntryClassifier:
             return cls([str(e) for e in data["entry_ids"]], data["weights"], data["bias"])
 
     @classmethod
-    def for_index(cls, index, negatives: np.ndarray | None = None) -> EntryClassifier:  # noqa: ANN001
+    def for_index(cls, index, negatives: np.ndarray | None = None,  # noqa: ANN001
+                  translations: bool = False) -> EntryClassifier:
         """The classifier for a `bot.index.EntryIndex`'s contents and these negatives' vectors, from the
-        cache beside the index or trained now."""
+        cache beside the index or trained now. ``translations``: trained on the translated phrasings too
+        (the classifier for Spanish questions); without, it is the English classifier, unchanged by them."""
         negatives = None if negatives is None or not len(negatives) else np.asarray(negatives, dtype=np.float32)
-        digest = hashlib.sha256(f"{index.collection_name}|{REGULARISATION_C}|{NONE_WEIGHT}|{TOLERANCE}".encode())
+        key = f"{index.collection_name}|{REGULARISATION_C}|{NONE_WEIGHT}|{TOLERANCE}" + ("|tr" if translations else "")
+        digest = hashlib.sha256(key.encode())
         if negatives is not None:
             digest.update(negatives.tobytes())
-        path = Path(index.path) / f"classifier-{digest.hexdigest()[:16]}.npz"
+        # Named by the collection first: the English and the translated classifier of one index live side by
+        # side, and a new index's classifiers replace both.
+        collection = hashlib.sha256(index.collection_name.encode()).hexdigest()[:8]
+        path = Path(index.path) / f"classifier-{collection}-{digest.hexdigest()[:16]}.npz"
         try:
             return cls.load(path)
         except (OSError, ValueError, KeyError):
             pass
-        vectors, labels = index.vectors()
+        vectors, labels = index.vectors(translations=translations)
         classifier = cls.train(vectors, labels, negatives)
         log.info("trained entry classifier on %d phrasings of %d entries and %d negatives", len(labels),
                  len(set(labels)), 0 if negatives is None else len(negatives))
         try:
             classifier.save(path)
             for old in Path(index.path).glob("classifier-*.npz"):
-                if old != path:
+                if not old.name.startswith(f"classifier-{collection}-"):
                     old.unlink(missing_ok=True)
         except OSError:
             pass   # a read-only disk only costs start-up time

@@ -111,6 +111,9 @@ def cmd_corpus(args: argparse.Namespace) -> int:
         print(f"warning: {line}")
     for line in report.errors:
         print(f"error: {line}")
+    for lang, counts in report.coverage.items():
+        print(f"translations ({lang}): {counts['approved']} of {report.approved} served entries approved, "
+              f"{counts['pending']} pending, {counts['rejected']} rejected, {counts['missing']} missing")
     print(f"corpus check: {report.entries} entries ({report.approved} approved), "
           f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     return 1 if report.errors else 0

@@ -115,7 +115,8 @@ def decision(pipeline: TurnPipeline, text: str, reply: Reply) -> dict[str, Any]:
     phrase = matched_phrase(pipeline, text, reply)
     return {"route": reply.route, "rule": reply.rule, "layer": reply.layer, "file": rule_file(pipeline, reply),
             "sentence": deciding_sentence(pipeline, text, reply, phrase), "phrase": phrase,
-            "score": evidence.get("score"), "threshold": evidence.get("threshold"), "reason": reply.reason}
+            "score": evidence.get("score"), "threshold": evidence.get("threshold"), "reason": reply.reason,
+            "language": {"detected": reply.detected_lang, "served": reply.lang}}
 
 
 def candidate_rows(pipeline: TurnPipeline, text: str, history: list[str], reply: Reply) -> list[list[Any]]:
@@ -132,7 +133,8 @@ def candidate_rows(pipeline: TurnPipeline, text: str, history: list[str], reply:
     candidates = [(c.id, c.question, c.score, c.dense, c.keyword, c.probability) for c in reply.candidates]
     if not candidates and reply.route not in ("answer", "no_answer"):
         vector = pipeline.embed([cleaned.text])[0]
-        found = retriever.run(RetrievalQuery(text=cleaned.text, vector=vector, on_topic=on_topic))
+        found = retriever.run(RetrievalQuery(text=cleaned.text, vector=vector, on_topic=on_topic,
+                                            translated=cleaned.text_lang == "es"))
         questions = {e.id: e.question for e in pipeline.corpus.entries}
         candidates = [(c.entry_id, questions.get(c.entry_id, ""), c.score, c.dense, c.keyword, c.probability)
                       for c in found.candidates]
@@ -156,6 +158,9 @@ def _why_markdown(reply: Reply, found: dict[str, Any]) -> str:
     if found["file"]:
         why += f" in `{found['file']}`"
     why += f"  \n**Why:** {reply.reason}"
+    why += f"  \n**Language:** detected `{reply.detected_lang}`, reply text in `{reply.lang}`"
+    if reply.detected_lang not in (reply.lang, "other") and reply.route == "answer":
+        why += " (this entry's Spanish text is not approved yet: the English answer was served, said so)"
     if found["sentence"]:
         why += f"  \n**Sentence:** \u201c{found['sentence']}\u201d"
     if found["phrase"]:

@@ -6,6 +6,11 @@
 
 Anything malformed raises `CorpusError` naming the file, the entry and the field.
 Only entries with `review.status: approved` are served.
+
+An entry may carry a Spanish version (`es:` with its own question, alternates, answer and review). Its
+question and alternates help retrieval find the entry for a Spanish question whatever their review status
+(they are never shown); its answer is served only once approved, and until then a Spanish-speaking patient
+gets the English answer under one Spanish line that says so.
 """
 
 from __future__ import annotations
@@ -28,9 +33,12 @@ from guardrails.yaml_text import parse_yaml
 TOPICS = ("sessions", "side_effects", "preparation", "aftercare", "how_it_works", "conditions",
           "forms_of_treatment", "safety", "care_team", "clinic_contact")
 REVIEW_STATUSES = ("approved", "draft", "rejected")
+TRANSLATION_LANGS = ("es",)                              # languages an entry may carry besides English
+TRANSLATION_STATUSES = ("approved", "pending", "rejected")
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 MIN_ALTERNATES = 4
 MAX_ANSWER_WORDS = 120   # about 30 seconds of reading
+MAX_TRANSLATED_WORDS = 160   # Spanish runs about a quarter longer than English
 
 
 class CorpusError(ValueError):
@@ -49,6 +57,23 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An entry's text in another language, reviewed on its own (`review.status`: approved | pending |
+    rejected)."""
+    lang: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    status: str
+    reviewer: str = ""
+    date: str = ""
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     topic: str
@@ -58,14 +83,38 @@ class Entry:
     sources: tuple[Source, ...]
     status: str
     file: str
+    translations: tuple[Translation, ...] = ()
 
     @property
     def uses_clinic_details(self) -> bool:
         return "{" in self.answer
 
-    def render(self, clinic: dict[str, str]) -> str:
-        """The answer as a patient sees it: clinic placeholders filled in, unset details as neutral words."""
+    def translation(self, lang: str) -> Translation | None:
+        """The entry's text in ``lang`` (any review status), or None."""
+        return next((t for t in self.translations if t.lang == lang), None)
+
+    def serves(self, lang: str) -> bool:
+        """Whether a patient writing in ``lang`` gets this entry's answer in that language."""
+        if lang == "en":
+            return True
+        found = self.translation(lang)
+        return found is not None and found.approved
+
+    def render(self, clinic: dict[str, str], lang: str = "en") -> str:
+        """The answer as a patient sees it: clinic placeholders filled in, unset details as neutral words.
+
+        In ``lang`` when that translation is approved; otherwise the English answer (the caller says so)."""
+        if lang != "en" and self.serves(lang):
+            answer = self.translation(lang).answer  # type: ignore[union-attr] - serves() checked it
+            return render_text(answer, clinic, lang) if "{" in answer else answer
         return render_text(self.answer, clinic) if self.uses_clinic_details else self.answer
+
+    @property
+    def translated_phrasings(self) -> tuple[str, ...]:
+        """Questions and alternates in other languages that retrieval matches (never shown; rejected ones
+        left out)."""
+        return tuple(text for t in self.translations if t.status != "rejected"
+                     for text in (t.question, *t.alternates))
 
     @property
     def source_label(self) -> str:
@@ -136,9 +185,59 @@ def _parse_entry(raw: Any, file: str, position: int) -> Entry:
     status = review.get("status")
     if status not in REVIEW_STATUSES:
         raise CorpusError(file, entry_id, "review.status", f"must be one of {', '.join(REVIEW_STATUSES)}")
+    unknown_keys = set(raw) - {"id", "topic", "question", "alternates", "answer", "sources", "review",
+                               *TRANSLATION_LANGS}
+    if unknown_keys:
+        raise CorpusError(file, entry_id, sorted(unknown_keys)[0],
+                          f"unknown field (fields: id, topic, question, alternates, answer, sources, review, "
+                          f"{', '.join(TRANSLATION_LANGS)})")
+    translations = tuple(_parse_translation(raw[lang], lang, placeholders, file, entry_id)
+                         for lang in TRANSLATION_LANGS if lang in raw)
     return Entry(id=entry_id, topic=topic, question=question,
                  alternates=tuple(" ".join(a.split()) for a in alternates), answer=answer,
-                 sources=tuple(parsed_sources), status=status, file=file)
+                 sources=tuple(parsed_sources), status=status, file=file, translations=translations)
+
+
+def _parse_translation(raw: Any, lang: str, placeholders: set[str], file: str, entry_id: str) -> Translation:
+    """The same rules as the English text, plus: exactly the English answer's placeholders, and a review."""
+    if not isinstance(raw, dict):
+        raise CorpusError(file, entry_id, lang, "must be a mapping with question, alternates, answer, review")
+
+    def text(name: str) -> str:
+        value = raw.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise CorpusError(file, entry_id, f"{lang}.{name}", "missing or not text")
+        return " ".join(value.split())
+
+    question = text("question")
+    alternates = raw.get("alternates")
+    if not isinstance(alternates, list) or not all(isinstance(a, str) and a.strip() for a in alternates):
+        raise CorpusError(file, entry_id, f"{lang}.alternates", "must be a list of non-empty texts")
+    if len(alternates) < MIN_ALTERNATES:
+        raise CorpusError(file, entry_id, f"{lang}.alternates", f"needs at least {MIN_ALTERNATES} phrasings")
+    answer = text("answer")
+    if len(answer.split()) > MAX_TRANSLATED_WORDS:
+        raise CorpusError(file, entry_id, f"{lang}.answer", f"longer than {MAX_TRANSLATED_WORDS} words")
+    found = {name for _, name, _, _ in string.Formatter().parse(answer) if name is not None}
+    if found != placeholders:
+        raise CorpusError(file, entry_id, f"{lang}.answer",
+                          f"placeholders {sorted(found)} differ from the English answer's {sorted(placeholders)}")
+    doses = find_dose_amounts(answer)
+    if doses:
+        raise CorpusError(file, entry_id, f"{lang}.answer", f"contains a dose amount: {doses[0]!r}")
+    review = raw.get("review")
+    if not isinstance(review, dict):
+        raise CorpusError(file, entry_id, f"{lang}.review", "missing: a translation is reviewed on its own")
+    status = review.get("status")
+    if status not in TRANSLATION_STATUSES:
+        raise CorpusError(file, entry_id, f"{lang}.review.status",
+                          f"must be one of {', '.join(TRANSLATION_STATUSES)}")
+    reviewer, date = str(review.get("reviewer") or "").strip(), str(review.get("date") or "").strip()
+    if status == "approved" and (not reviewer or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date)):
+        raise CorpusError(file, entry_id, f"{lang}.review",
+                          "an approved translation names its reviewer and date (YYYY-MM-DD)")
+    return Translation(lang=lang, question=question, alternates=tuple(" ".join(a.split()) for a in alternates),
+                       answer=answer, status=status, reviewer=reviewer, date=date)
 
 
 def load_file(path: Path) -> list[Entry]:
@@ -178,12 +277,17 @@ def load_corpus(directory: Path | None = None) -> Corpus:
 
 
 def _hash(entries: tuple[Entry, ...]) -> str:
-    payload = [[e.id, e.topic, e.question, list(e.alternates), e.answer] for e in entries]
+    # What the index holds: translated answers and review states do not change it.
+    payload = [[e.id, e.topic, e.question, list(e.alternates), e.answer] + ([list(e.translated_phrasings)]
+               if e.translated_phrasings else []) for e in entries]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def negatives_path(directory: Path | None = None) -> Path:
-    return (directory or corpus_dir()).parent / "negatives" / "unanswerable.yaml"
+def negatives_path(directory: Path | None = None, lang: str = "en") -> Path:
+    """`negatives/unanswerable.yaml`, or `unanswerable_<lang>.yaml` for another language's: those train only
+    the classifier for questions in that language, so they never move English answers."""
+    name = "unanswerable.yaml" if lang == "en" else f"unanswerable_{lang}.yaml"
+    return (directory or corpus_dir()).parent / "negatives" / name
 
 
 def load_negatives(path: Path | None = None) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ COLLECTION_PREFIX = "faq-"
 class IndexedText:
     doc_id: str
     entry_id: str
-    kind: str      # question | alternate | answer
+    kind: str      # question | alternate | answer | translation
     text: str
 
 
@@ -54,6 +54,8 @@ def _entry_and_kind(doc_id: str) -> tuple[str, str]:
         return entry_id, "question"
     if suffix == "a":
         return entry_id, "answer"
+    if suffix.startswith("tr"):
+        return entry_id, "translation"
     return entry_id, "alternate"
 
 
@@ -63,9 +65,16 @@ def documents(corpus: Corpus) -> list[IndexedText]:
         docs.append(IndexedText(f"{entry.id}#q", entry.id, "question", entry.question))
         for i, alt in enumerate(entry.alternates):
             docs.append(IndexedText(f"{entry.id}#alt{i}", entry.id, "alternate", alt))
+        # Spanish (and any other translated) questions and alternates: phrasings like the English ones, so a
+        # Spanish question finds the entry its English twin finds.
+        for i, text in enumerate(entry.translated_phrasings):
+            docs.append(IndexedText(f"{entry.id}#tr{i}", entry.id, "translation", text))
         # Clinic-contact answers are templates; index them without the placeholders' braces.
         docs.append(IndexedText(f"{entry.id}#a", entry.id, "answer", entry.answer.replace("{", "").replace("}", "")))
     return docs
+
+
+ADD_BATCH = 4000
 
 
 class IndexUnavailableError(RuntimeError):
@@ -88,6 +97,8 @@ class EntryIndex:
         self._collection: Any = None
         self._snapshot: tuple[np.ndarray, list[str]] | None = None   # (vectors, doc ids), for a reused local index
         self._name: str | None = None
+        self._mask: np.ndarray | None = None    # which snapshot documents are translated phrasings
+        self._count: int | None = None          # how many the Chroma collection holds
 
     # -- opening -----------------------------------------------------------------------------------
     def _make_client(self, store: str | None = None) -> Any:
@@ -147,7 +158,7 @@ class EntryIndex:
             if why is None:
                 snapshot = self._read_snapshot(manifest["store"], doc_ids)
                 if snapshot is not None:   # no chromadb import on this path
-                    self._snapshot, self._name = snapshot, name
+                    self._snapshot, self._name, self._mask = snapshot, name, None
                     return "reused"
                 try:
                     self._client = self._make_client(manifest["store"])
@@ -196,11 +207,13 @@ class EntryIndex:
         docs = documents(corpus)
         vectorstore = Chroma(collection_name=name, embedding_function=self._embeddings(), client=client,
                        collection_metadata={"hnsw:space": "cosine"})
-        vectorstore.add_texts(texts=[d.text for d in docs], ids=[d.doc_id for d in docs],
-                        metadatas=[{"entry_id": d.entry_id, "kind": d.kind} for d in docs])
+        for start in range(0, len(docs), ADD_BATCH):   # Chroma refuses one add of more than ~5,400 texts
+            batch = docs[start:start + ADD_BATCH]
+            vectorstore.add_texts(texts=[d.text for d in batch], ids=[d.doc_id for d in batch],
+                                  metadatas=[{"entry_id": d.entry_id, "kind": d.kind} for d in batch])
         self._client = client
         self._collection = client.get_collection(name)
-        self._snapshot, self._name = None, name
+        self._snapshot, self._name, self._mask, self._count = None, name, None, None
         if not self.chroma_url:
             self._write_snapshot(store)
             tmp = self._manifest_path.with_suffix(".tmp")
@@ -246,17 +259,24 @@ class EntryIndex:
         return MiniLMEmbeddings(backend=os.environ.get("FAQBOT_INDEX_EMBEDDINGS", "sentence-transformers"))
 
     # -- querying ----------------------------------------------------------------------------------
-    def query(self, vector: list[float], n: int) -> list[tuple[str, str, float]]:
-        """Nearest documents as (entry_id, kind, cosine similarity), best first."""
+    def query(self, vector: list[float], n: int, translations: bool = True) -> list[tuple[str, str, float]]:
+        """Nearest documents as (entry_id, kind, cosine similarity), best first. ``translations=False``
+        leaves out the translated phrasings (an English question is ranked exactly as before they existed)."""
         if self._snapshot is not None:
             vectors, ids = self._snapshot
             query = np.asarray(vector, dtype=np.float32)
             norm = float(np.linalg.norm(query))
             sims = vectors @ (query / norm if norm > 0 else query)
-            n = min(n, len(ids))
+            if not translations:
+                sims = np.where(self._translated_mask(), -np.inf, sims)
+            n = min(n, len(ids) if translations else int((~self._translated_mask()).sum()))
             top = np.argpartition(-sims, n - 1)[:n] if n < len(ids) else np.arange(len(ids))
             top = top[np.argsort(-sims[top], kind="stable")]
             return [(*_entry_and_kind(ids[i]), float(sims[i])) for i in top]
+        if not translations:
+            # A Chroma server ranks everything: ask for enough to fill n after leaving translations out.
+            hits = self.query(vector, n + self._translated_count(), translations=True)
+            return [h for h in hits if h[1] != "translation"][:n]
         if self._collection is None:
             raise IndexUnavailableError("index not opened: call ensure() first")
         try:
@@ -276,13 +296,25 @@ class EntryIndex:
             raise IndexUnavailableError("index not opened: call ensure() first")
         return str(self._collection.name)
 
-    def vectors(self) -> tuple[np.ndarray, list[str]]:
-        """Every stored vector with its entry id, for training the entry classifier."""
-        if self._snapshot is not None:
-            vectors, ids = self._snapshot
-            return vectors, [_entry_and_kind(i)[0] for i in ids]
-        vectors, ids = self._stored_vectors()
+    def vectors(self, translations: bool = True) -> tuple[np.ndarray, list[str]]:
+        """Every stored vector with its entry id, for training the entry classifier (without the
+        translated phrasings when ``translations`` is False)."""
+        vectors, ids = self._snapshot if self._snapshot is not None else self._stored_vectors()
+        if not translations:
+            keep = [i for i, doc_id in enumerate(ids) if _entry_and_kind(doc_id)[1] != "translation"]
+            vectors, ids = vectors[keep], [ids[i] for i in keep]
         return vectors, [_entry_and_kind(i)[0] for i in ids]
+
+    def _translated_mask(self) -> np.ndarray:
+        if self._mask is None or len(self._mask) != len(self._snapshot[1]):
+            self._mask = np.array([_entry_and_kind(i)[1] == "translation" for i in self._snapshot[1]], dtype=bool)
+        return self._mask
+
+    def _translated_count(self) -> int:
+        if self._count is None:
+            _, ids = self._stored_vectors()
+            self._count = sum(1 for i in ids if _entry_and_kind(i)[1] == "translation")
+        return self._count
 
     def _stored_vectors(self) -> tuple[np.ndarray, list[str]]:
         """Every vector in the Chroma collection with its document id, sorted by id."""

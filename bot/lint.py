@@ -7,7 +7,9 @@ wording), or an alternate phrasing shared by two entries, and a broken negatives
 question that is also an entry's phrasing (corpus/negatives/unanswerable.yaml).
 Warnings: draft/rejected entries (not served), clinic placeholders still unset, and an approved entry
 whose own question the guardrails decline (a patient asking it that way gets the decline, not the entry;
-right for "How many sessions will I need?", a mistake for a general question).
+right for "How many sessions will I need?", a mistake for a general question), in English and in each
+translation. Translations follow the same rules (no dose amounts, the English answer's placeholders, a review
+block); the report counts, per language, how many entries have an approved, pending or no translation.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.corpus import CorpusError, Entry, load_file, load_negatives, negatives_path
+from bot.corpus import TRANSLATION_LANGS, CorpusError, Entry, load_file, load_negatives, negatives_path
 from bot.settings import clinic_placeholders, corpus_dir, home, load_clinic
 
 NEAR_DUPLICATE = 0.93
@@ -28,6 +30,8 @@ class LintReport:
     approved: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # language -> {"approved": n, "pending": n, "rejected": n, "missing": n}, over approved entries
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _seed_dir() -> Path | None:
@@ -67,7 +71,7 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
             for s in e.sources:
                 if not (seeds / s.seed).is_file():
                     report.errors.append(f"{e.file}: entry {e.id}: field sources: seed {s.seed!r} not found in {seeds}")
-        for text in (e.question, *e.alternates):
+        for text in (e.question, *e.alternates, *e.translated_phrasings):
             key = _phrasing_key(text)
             other = phrasings.get(key)
             if other and other != e.id:
@@ -75,16 +79,24 @@ def lint_corpus(directory: Path | None = None, embed: bool = True) -> LintReport
                                      f"entry {other}")
             phrasings.setdefault(key, e.id)
 
-    try:
-        for text in load_negatives(negatives_path(directory)):
-            entry_id = phrasings.get(_phrasing_key(text))
-            if entry_id:
-                report.errors.append(f"negatives/unanswerable.yaml: field questions: {text!r} is a phrasing of "
-                                     f"entry {entry_id}: a question cannot be both answered and unanswerable")
-    except CorpusError as exc:
-        report.errors.append(str(exc))
+    for path in (negatives_path(directory), *(negatives_path(directory, lang) for lang in TRANSLATION_LANGS)):
+        try:
+            for text in load_negatives(path):
+                entry_id = phrasings.get(_phrasing_key(text))
+                if entry_id:
+                    report.errors.append(f"negatives/{path.name}: field questions: {text!r} is a phrasing of "
+                                         f"entry {entry_id}: a question cannot be both answered and unanswerable")
+        except CorpusError as exc:
+            report.errors.append(str(exc))
 
-    report.warnings.extend(_declined_questions([e for e in entries if e.status == "approved"]))
+    served = [e for e in entries if e.status == "approved"]
+    report.warnings.extend(_declined_questions(served))
+    for lang in TRANSLATION_LANGS:
+        counts = {"approved": 0, "pending": 0, "rejected": 0, "missing": 0}
+        for e in served:
+            found = e.translation(lang)
+            counts[found.status if found else "missing"] += 1
+        report.coverage[lang] = counts
     if embed and len(entries) > 1:
         report.errors.extend(_near_duplicates(entries))
     try:
@@ -110,10 +122,13 @@ def _declined_questions(entries: list[Entry]) -> list[str]:
         return [f"guardrails policy did not load ({type(exc).__name__}): declined questions not checked"]
     found = []
     for e in entries:
-        verdict = guard.run(e.question, [])
-        if verdict.route != "pass":
-            found.append(f"{e.file}: entry {e.id}: field question: the guardrails send it to {verdict.route} "
-                         f"({verdict.rule}); patients asking it this way get that reply, not this entry")
+        questions = [("question", e.question)] + [(f"{t.lang}.question", t.question) for t in e.translations
+                                                  if t.status != "rejected"]
+        for fld, question in questions:
+            verdict = guard.run(question, [])
+            if verdict.route != "pass":
+                found.append(f"{e.file}: entry {e.id}: field {fld}: the guardrails send it to {verdict.route} "
+                             f"({verdict.rule}); patients asking it this way get that reply, not this entry")
     return found
 
 

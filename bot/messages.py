@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,8 +51,20 @@ UNSET_WORDS: dict[str, dict[str, str]] = {
         "name": "la clínica",
         "phone": "número que aparece en este sitio web",
         "email": "el correo electrónico que aparece en este sitio web",
+        "address": "la dirección que aparece en este sitio web",
         "hours": "en el horario de atención",
+        "booking": "los datos para reservar que aparecen en este sitio web",
+        "pricing": "los precios actuales que le dará el equipo",
+        "insurance": "lo que el equipo pueda decirle sobre el seguro",
+        "after_hours": "las indicaciones para fuera del horario que aparecen en este sitio web",
         "contact_url": "la página de contacto de este sitio web",
+        "privacy_url": "la política de privacidad de este sitio web",
+        "fasting": "las indicaciones del equipo antes de su primera sesión",
+        "what_to_bring": "los consejos del equipo antes de su primera visita",
+        "session_comforts": "lo que el equipo pueda decirle",
+        "cancellation": "la política de cancelación de la clínica",
+        "payment_plans": "las opciones de pago que el equipo puede explicarle",
+        "minimum_age": "los requisitos de edad de la clínica",
     },
 }
 UNSET_AFTER_COLON: dict[str, dict[str, str]] = {
@@ -68,6 +80,19 @@ UNSET_AFTER_COLON: dict[str, dict[str, str]] = {
         "cancellation": "please ask the team",
         "payment_plans": "please ask the team what payment options are available",
         "minimum_age": "please ask the team",
+    },
+    "es": {
+        "hours": "consulte este sitio web",
+        "booking": "llame o use los datos de contacto de este sitio web",
+        "pricing": "pregunte al equipo",
+        "insurance": "pregunte al equipo",
+        "after_hours": "comuníquese con el equipo cuando la clínica vuelva a abrir",
+        "fasting": "el equipo le dará instrucciones antes de su primera sesión",
+        "what_to_bring": "el equipo se lo dirá antes de su primera visita",
+        "session_comforts": "pregunte al equipo",
+        "cancellation": "pregunte al equipo",
+        "payment_plans": "pregunte al equipo qué opciones de pago hay",
+        "minimum_age": "pregunte al equipo",
     },
 }
 
@@ -207,23 +232,36 @@ class PolicyMessages:
     crisis_ack: str
     actions: tuple[Action, ...] = ()                   # the clinic's call / contact buttons (declines, no answer)
     small_talk: SmallTalkMessages = SmallTalkMessages(detector=None)
+    lang: str = "en"
+    other_language: str = ""                           # the bilingual note for languages we do not serve
+    untranslated: str = ""                             # the line above an English answer not yet translated
+    referral_lines: Mapping[str, str] = field(default_factory=dict)   # referral id -> line, in this language
+    translations: Mapping[str, PolicyMessages] = field(default_factory=dict)   # lang -> the same, translated
 
     @property
     def unavailable(self) -> str:
         # When the store is down the honest reply is the same: we can't answer, contact the clinic.
         return self.no_answer
 
+    def for_lang(self, lang: str) -> PolicyMessages:
+        """The wording in ``lang`` (policy/<lang>/), or this (English) wording when there is none."""
+        return self.translations.get(lang, self)
+
     def templates(self) -> set[str]:
-        """Every whole reply text a policy template can produce."""
-        return {self.crisis, self.crisis_ack, self.no_answer, self.fallback, *self.declines.values(),
-                *(r.text for r in self.small_talk.replies.values())}
+        """Every whole reply text a policy template can produce, in every language."""
+        own = {self.crisis, self.crisis_ack, self.no_answer, self.fallback, *self.declines.values(),
+               *(r.text for r in self.small_talk.replies.values())}
+        if self.other_language:
+            own.add(self.other_language)
+        for translated in self.translations.values():
+            own |= translated.templates()
+        return own
 
 
 def render_messages(policy: Policy, clinic: Mapping[str, str], small_talk: SmallTalk | None = None) -> PolicyMessages:
     folder = Path(policy.source_dir)
     small_talk = small_talk or load_small_talk(folder, policy.spellings)
     labels = load_action_labels(folder)
-    actions = clinic_actions(clinic, labels)
     replies = {}
     for intent in small_talk.intents:
         for lang, template in intent.replies.items():
@@ -231,30 +269,49 @@ def render_messages(policy: Policy, clinic: Mapping[str, str], small_talk: Small
                 text=render_text(template, clinic, lang).strip(),
                 suggestions=tuple(render_text(s, clinic, lang) for s in intent.suggestions[lang]),
                 actions=clinic_actions(clinic, labels, lang) if intent.actions else ())
+    small = SmallTalkMessages(detector=small_talk, replies=replies)
+    english = _render_texts(policy.crisis_reply, policy.resources, policy.resources_footer, policy.messages,
+                            policy.suggestions, policy.referrals.lines, clinic, labels, small, "en")
+    translated = {lang: _render_texts(t.crisis_reply, t.resources, t.resources_footer, t.messages, t.suggestions,
+                                      t.referral_lines, clinic, labels, small, lang)
+                  for lang, t in policy.translations.items()}
+    return replace(english, translations=translated)
+
+
+def _render_texts(crisis: str, resources: tuple[Resource, ...], footer: str, messages: Mapping[str, str],
+                  suggestions: tuple[str, ...], referral_lines: Mapping[str, str], clinic: Mapping[str, str],
+                  labels: ActionLabels, small: SmallTalkMessages, lang: str) -> PolicyMessages:
+    def render(text: str) -> str:
+        return render_text(text, clinic, lang)
+
     return PolicyMessages(
-        crisis=render_text(policy.crisis_reply, clinic),
-        resources=_resources(policy, clinic),
-        footer=render_text(policy.resources_footer, clinic),
-        declines={route: render_text(policy.messages[route], clinic) for route in DECLINE_ROUTES},
-        suggestions=tuple(render_text(s, clinic) for s in policy.suggestions),
-        no_answer=render_text(policy.messages["no_answer"], clinic),
-        fallback=render_text(policy.messages["fallback"], clinic),
-        crisis_ack=render_text(policy.messages["crisis_ack"], clinic),
-        actions=actions,
-        small_talk=SmallTalkMessages(detector=small_talk, replies=replies),
+        crisis=render(crisis),
+        resources=_resources(resources, clinic, lang),
+        footer=render(footer),
+        declines={route: render(messages[route]) for route in DECLINE_ROUTES},
+        suggestions=tuple(render(s) for s in suggestions),
+        no_answer=render(messages["no_answer"]),
+        fallback=render(messages["fallback"]),
+        crisis_ack=render(messages["crisis_ack"]),
+        actions=clinic_actions(clinic, labels, lang),
+        small_talk=small,
+        lang=lang,
+        other_language=render(messages["other_language"]) if "other_language" in messages else "",
+        untranslated=render(messages["untranslated"]).strip() if "untranslated" in messages else "",
+        referral_lines={key: render(line) for key, line in referral_lines.items()},
     )
 
 
-def _resources(policy: Policy, clinic: Mapping[str, str]) -> tuple[Resource, ...]:
+def _resources(resources: tuple[Resource, ...], clinic: Mapping[str, str], lang: str = "en") -> tuple[Resource, ...]:
     """Crisis resources; one whose value quotes an unset or invalid clinic detail (the clinic's phone) is left
     out, so the widget never shows a button that cannot work."""
     out = []
-    for r in policy.resources:
-        value = render_text(r.value, clinic)
+    for r in resources:
+        value = render_text(r.value, clinic, lang)
         if _PLACEHOLDER.search(r.value):
             usable = phone_href(value) if r.kind in ("call", "sms") else link_href(value)
             if not usable:
                 continue
-        out.append(Resource(id=r.id, label=render_text(r.label, clinic), text=render_text(r.text, clinic),
+        out.append(Resource(id=r.id, label=render_text(r.label, clinic, lang), text=render_text(r.text, clinic, lang),
                             kind=r.kind, value=value))
     return tuple(out)

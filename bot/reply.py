@@ -56,6 +56,8 @@ class Reply:
     # What decided a guardrail verdict (layer, rule, sentence, score, threshold): staff and eval only,
     # never sent to the patient's browser nor logged, since the sentence is the patient's own words.
     evidence: dict[str, Any] | None = None
+    lang: str = "en"     # the language the reply's text is written in: "en" or "es"
+    detected_lang: str = "en"   # the conversation's language as detected or chosen: "en", "es" or "other"
 
     @property
     def entry_id(self) -> str | None:
@@ -67,6 +69,7 @@ class Reply:
             "route": self.route,
             "reply": self.reply,
             "sources": [asdict(s) for s in self.sources],
+            "lang": self.lang,
         }
         if self.resources:
             data["resources"] = [asdict(r) for r in self.resources]
@@ -78,6 +81,7 @@ class Reply:
             data["reason"] = self.reason
             data["rule"] = self.rule
             data["evidence"] = self.evidence
+            data["detected_lang"] = self.detected_lang
             data["scores"] = {
                 "candidates": [asdict(c) for c in self.candidates],
                 "best": self.candidates[0].score if self.candidates else None,

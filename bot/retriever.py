@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.bm25 import BM25, tokenize
+from bot.bm25 import BM25, SPANISH_STOPWORDS, tokenize
 from bot.classifier import EntryClassifier
 from bot.corpus import Corpus
 from bot.index import EntryIndex
@@ -58,6 +58,9 @@ class RetrievalQuery:
     # ranked first, is served from expected_min_score up instead of min_score.
     expected: frozenset[str] = frozenset()
     expected_min_score: float = 1.0
+    # The question is written in a language the corpus carries translations for (Spanish): rank over the
+    # translated phrasings too. English questions never see them, so English ranking is as it was.
+    translated: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,18 +78,25 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(self, corpus: Corpus, index: EntryIndex, settings: RetrievalSettings,
-                 classifier: EntryClassifier, topics: TopicGuard | None | bool = True) -> None:
+                 classifier: EntryClassifier, topics: TopicGuard | None | bool = True,
+                 translated_classifier: EntryClassifier | None = None) -> None:
         settings.validate("retrieval settings")
         self.settings = settings
         self.index = index
         self.classifier = classifier
         self.bm25 = BM25({e.id: " ".join((e.question, *e.alternates, e.answer)) for e in corpus.entries})
+        # For translated (Spanish) questions: the entries' translated phrasings too, and a classifier
+        # trained on them (`EntryClassifier.for_index(..., translations=True)`).
+        self.translated_classifier = translated_classifier or classifier
+        self.bm25_translated = BM25({e.id: " ".join((e.question, *e.alternates, e.answer, *e.translated_phrasings))
+                                     for e in corpus.entries}, stopwords=SPANISH_STOPWORDS) \
+            if any(e.translated_phrasings for e in corpus.entries) else self.bm25
         # True: the shipped topic_slots.yaml (a broken file raises PolicyError at start-up); None/False: off
         self.topics: TopicGuard | None = load_topic_guard() if topics is True else (topics or None)
         self.entry_slots = {e.id: self.topics.entry_slots(e.id, e.question) for e in corpus.entries} \
             if self.topics is not None else {}
 
-    def _dense(self, vector: np.ndarray) -> tuple[dict[str, float], float]:
+    def _dense(self, vector: np.ndarray, translated: bool = False) -> tuple[dict[str, float], float]:
         """Per-entry dense score: the best two phrasings (0.6/0.4) or the answer, whichever is higher.
 
         Two agreeing phrasings are stronger evidence than one lucky match, which keeps neighbouring
@@ -94,7 +104,7 @@ class HybridRetriever:
         """
         phrasings: dict[str, list[float]] = {}
         answers: dict[str, float] = {}
-        hits = self.index.query(vector.tolist(), self.settings.candidates)
+        hits = self.index.query(vector.tolist(), self.settings.candidates, translations=translated)
         floor = hits[-1][2] if hits else 0.0   # documents beyond the neighbours score at most this
         for entry_id, kind, cosine in hits:
             if kind == "answer":
@@ -108,10 +118,11 @@ class HybridRetriever:
                                   answers.get(entry_id, -1.0))
         return dense, floor
 
-    def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None) -> list[Candidate]:
-        dense, floor = self._dense(vector)
-        keyword_raw = self.bm25.run(text, weights)
-        probabilities = self.classifier.run(vector)
+    def _rank(self, text: str, vector: np.ndarray, weights: dict[str, float] | None = None,
+              translated: bool = False) -> list[Candidate]:
+        dense, floor = self._dense(vector, translated)
+        keyword_raw = (self.bm25_translated if translated else self.bm25).run(text, weights)
+        probabilities = (self.translated_classifier if translated else self.classifier).run(vector)
         w, cw = self.settings.dense_weight, self.settings.classifier_weight
         likely = {e for e, p in probabilities.items() if p >= 0.01}
         candidates = []
@@ -133,12 +144,12 @@ class HybridRetriever:
             vector = query.vector + CONTEXT_WEIGHT * query.context_vector
             vector = vector / (np.linalg.norm(vector) or 1.0)
             weights = {t: CONTEXT_WEIGHT for t in tokenize(query.context_text or "")}
-            candidates = self._rank(query.text, vector, weights)
-            previous = self._rank(query.context_text, query.context_vector)
+            candidates = self._rank(query.text, vector, weights, query.translated)
+            previous = self._rank(query.context_text, query.context_vector, translated=query.translated)
             if previous and len(candidates) > 1:
                 candidates = [c for c in candidates if c.entry_id != previous[0].entry_id]
         else:
-            candidates = self._rank(query.text, query.vector)
+            candidates = self._rank(query.text, query.vector, translated=query.translated)
         candidates, set_aside, why = self._topic_guard(query.text, candidates)
         candidates = candidates[: max(self.settings.top_k, 2)]
         if why and self.topics is not None and self.topics.on_conflict == "abstain":

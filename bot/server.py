@@ -32,6 +32,7 @@ from bot.pipeline import InputError, TurnPipeline
 from bot.ratelimit import client_address, make_limiter
 from bot.settings import PLACEHOLDER_MARK, ServerSettings, home
 from bot.transcripts import TranscriptStore
+from guardrails.language import SERVED as SERVED_LANGUAGES
 
 log = logging.getLogger("faqbot.api")
 STATIC = Path(__file__).with_name("static")
@@ -48,6 +49,8 @@ class ChatRequest(BaseModel):
     history: list[HistoryTurn | str] = Field(default_factory=list,
                                              description="Earlier turns, oldest first; strings are user turns")
     session_id: str | None = Field(default=None, max_length=128)
+    lang: str | None = Field(default=None, description="'en' or 'es': the language the patient chose in the "
+                                                       "widget; omitted, the server detects it per conversation")
 
 
 class SourceOut(BaseModel):
@@ -78,6 +81,7 @@ class ChatResponse(BaseModel):
     resources: list[ResourceOut] | None = None
     suggestions: list[str] | None = None
     actions: list[ActionOut] | None = Field(default=None, description="buttons: the clinic's phone, contact link")
+    lang: str = Field(description="the language of the reply's text: 'en' or 'es'")
 
 
 class FeedbackRequest(BaseModel):
@@ -150,7 +154,8 @@ def _has_bad_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROL for ch in text)
 
 
-def parse_chat(raw: bytes, limits: ServerSettings, headers: Any = None) -> tuple[str, list[str], str | None]:
+def parse_chat(raw: bytes, limits: ServerSettings,
+               headers: Any = None) -> tuple[str, list[str], str | None, str | None]:
     """Validate a /api/chat body by hand so every mistake gets a clear 4xx, never a 500."""
     data = _json_body(headers or {}, raw, limits)
     if not isinstance(data, dict):
@@ -190,7 +195,11 @@ def parse_chat(raw: bytes, limits: ServerSettings, headers: Any = None) -> tuple
     if session_id is not None and (not isinstance(session_id, str) or len(session_id) > 128):
         raise ApiError(422, "wrong_type", "'session_id' must be a string of at most 128 characters",
                        ["session_id"])
-    return message, user_turns, session_id
+    lang = data.get("lang")
+    if lang is not None and lang not in SERVED_LANGUAGES:
+        raise ApiError(422, "wrong_value", f"'lang' must be one of {', '.join(SERVED_LANGUAGES)} (or left out)",
+                       ["lang"])
+    return message, user_turns, session_id, lang
 
 
 def security_headers(frame_ancestors: tuple[str, ...]) -> dict[str, str]:
@@ -327,21 +336,22 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
         if refused is not None:
             return refused
         try:
-            message, history, session_id = parse_chat(await request.body(), limits, request.headers)
+            message, history, session_id, lang = parse_chat(await request.body(), limits, request.headers)
         except ApiError as exc:
             return _error(exc.status, exc.code, exc.message, fields=exc.fields)
         try:
             # A turn is ~15 ms of CPU-bound work: running it inline beats hopping to a thread pool,
             # where 16 concurrent requests would only fight over the GIL. Scale with --workers.
-            reply = pipeline.run(message, history)
+            reply = pipeline.run(message, history, lang)
         except InputError as exc:
             return _error(422, "empty_message", str(exc), fields=["message"])
         except Exception as exc:  # noqa: BLE001 - the pipeline already fails closed; belt and braces
             log.error("chat failed", extra={"fields": {"error": type(exc).__name__}})
-            reply = pipeline.fallback(f"error: {type(exc).__name__}")
+            reply = pipeline.fallback(f"error: {type(exc).__name__}", lang or "en")
         latency = round((time.perf_counter() - started) * 1000, 2)
         session = _session_hash(session_id)
         log.info("chat", extra={"fields": {"route": reply.route, "rule": reply.rule, "entry": reply.entry_id,
+                                           "lang": reply.lang,
                                            "latency_ms": latency, "session": session,
                                            "chars": len(message)}})
         if transcripts is not None:
@@ -381,7 +391,10 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
         body: dict[str, Any] = {
             "clinic_name": clinic["name"], "contact_url": clinic["contact_url"], "phone": clinic["phone"],
             "privacy_url": _safe_link(clinic.get("privacy_url", "")),
-            "suggestions": list(pipeline.messages.suggestions), "max_message_chars": limits.max_message_chars,
+            "suggestions": list(pipeline.messages.suggestions),
+            "suggestions_by_lang": {lang: list(pipeline.messages.for_lang(lang).suggestions)
+                                    for lang in SERVED_LANGUAGES},
+            "max_message_chars": limits.max_message_chars,
             "transcripts": transcripts is not None}
         if transcripts is not None:
             body["retention_days"] = transcripts.retention_s // 86400

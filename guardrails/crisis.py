@@ -75,6 +75,15 @@ class CrisisDetector:
         self._cache[text] = verdict
         return verdict
 
+    def without_past(self, text: str) -> str:
+        """The normalised message with history told as past and resolved blanked out ("I tried years ago,
+        I'm fine now"); unchanged when there is none, or when the message says it is happening again."""
+        if not self._r.past or any(c.search(text) for c in self._r.current):
+            return text
+        for rule in self._r.past:
+            text = rule.regex.sub(_BLANK, text)
+        return text
+
     def _assess(self, text: str) -> Verdict | None:
         if not text:
             return None

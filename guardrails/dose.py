@@ -7,7 +7,8 @@
 
 An amount is a number (digits, decimals, fractions, ranges or number words) followed by a
 dose unit (mg, mg/kg, mcg, µg, ml, cc, g, grams, "per kg") or a dose count noun (sprays,
-doses, pills, tablets, troches, lozenges, capsules, devices). Durations, phone numbers,
+doses, pills, tablets, troches, lozenges, capsules, devices), in English or Spanish ("2 trociscos",
+"dos pastillas", "0,5 miligramos por kilo"). Durations, phone numbers,
 "Schedule III" and years are not amounts.
 """
 
@@ -21,22 +22,27 @@ __all__ = ["find_dose_amounts"]
 _WORD_NUMBERS = (
     "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
     "fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|"
-    "seventy|eighty|ninety|hundred|thousand|half an?|half|quarter|a half|a quarter|a couple of|a couple"
+    "seventy|eighty|ninety|hundred|thousand|half an?|half|quarter|a half|a quarter|a couple of|a couple|"
+    # Spanish ("un"/"una" left out: "una dosis" is as often "a dose" as "one dose")
+    "dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce|quince|veinte|treinta|cuarenta|cincuenta|"
+    "sesenta|setenta|ochenta|noventa|cien|ciento|quinientos|mil|medio|media|un par de|un cuarto de"
 )
 _WORD = rf"(?:{_WORD_NUMBERS})"
 _WORD_NUMBER = rf"{_WORD}(?:(?:\s+|-)(?:and\s+)?(?:an?\s+)?{_WORD})*"
 _DIGITS = r"(?:\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+(?:\.\d+)?)?"
 _NUMBER = rf"(?:{_DIGITS}|{_WORD_NUMBER})"
-_RANGE = rf"{_NUMBER}(?:\s*(?:-|\u2013|to|or)\s*{_NUMBER})?"
+_RANGE = rf"{_NUMBER}(?:\s*(?:-|\u2013|to|or|a|o|y)\s*{_NUMBER})?"
 
 _MASS_UNIT = (
     r"(?:mg|mgs|milligrams?|milligrammes?|mcg|mcgs|\u03bcg|ug|micrograms?|ml|mls|millilit(?:er|re)s?|"
-    r"cc|ccs|g|gs|grams?|grammes?)"
+    r"cc|ccs|g|gs|grams?|grammes?|miligramos?|microgramos?|mililitros?|gramos?)"
 )
-_PER_WEIGHT = r"(?:\s*(?:/|per|a|an)\s*(?:kg|kgs|kilo|kilos|kilograms?|lb|lbs|pound)\b)"
+_PER_WEIGHT = r"(?:\s*(?:/|per|a|an|por)\s*(?:kg|kgs|kilo|kilos|kilograms?|kilogramos?|lb|lbs|pound|libras?)\b)"
 _COUNT_NOUN = (
     r"(?:sprays?|squirts?|puffs?|doses?|pills?|tablets?|tabs|caps|capsules?|troches?|lozenges?|"
-    r"rdts?|devices?|bumps?|vials?)"
+    r"rdts?|devices?|bumps?|vials?|"
+    r"dosis|pastillas?|tabletas?|comprimidos?|trociscos?|c[aá]psulas?|disparos?|atomizaciones?|"
+    r"pulverizaciones?|inhalaciones?|aplicaciones?|gotas?|ampollas?|ampolletas?|dispositivos?|tiros?)"
 )
 
 _AMOUNT = re.compile(

@@ -120,13 +120,15 @@ class Guardrails:
             if verdict.route == "pass":
                 general = general or verdict
                 continue
-            return self._with_resources(verdict, concern, in_crisis)
+            return self._with_resources(verdict, concern, in_crisis or concerned)
         refer = general.refer if general is not None else None
         if concern is not None:
-            return replace(self._with_resources(concern, None, in_crisis), refer=refer)
-        if in_crisis:
+            return replace(self._with_resources(concern, None, in_crisis or concerned), refer=refer)
+        if in_crisis or concerned:
+            # A risk said earlier does not go away because the next message is a booking question.
             return Verdict("pass", "crisis.sticky", "history",
-                           "earlier crisis in this conversation; resources kept", True, refer=refer)
+                           f"earlier {'crisis' if in_crisis else 'risk signal'} in this conversation; resources kept",
+                           True, refer=refer)
         return general or Verdict("pass", reason="no guardrail matched")
 
     @staticmethod

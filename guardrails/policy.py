@@ -34,6 +34,7 @@ __all__ = [
     "RiskSettings",
     "CrisisRules",
     "Policy",
+    "PolicyTexts",
     "PolicyError",
     "Referrals",
     "Resource",
@@ -48,6 +49,11 @@ DEFAULT_POLICY_DIR = Path(__file__).with_name("policy")
 ALLOWED_PLACEHOLDERS = frozenset({"name", "phone", "email", "hours", "contact_url"})
 RESOURCE_KINDS = frozenset({"call", "sms", "web"})
 MESSAGE_KEYS = ("dosing", "medical_advice", "out_of_scope", "no_answer", "fallback", "crisis_ack")
+# Optional wording: `other_language` (a bilingual note for languages we do not serve) and `untranslated` (the
+# line above an English answer whose translation is not approved yet). A missing one falls back to no_answer
+# and to no line.
+OPTIONAL_MESSAGE_KEYS = ("other_language", "untranslated")
+TRANSLATED_LANGUAGES = ("es",)   # each has a folder policy/<lang>/ with crisis.yaml and messages.yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -209,6 +215,9 @@ class RiskSettings:
     # many parts, and the riskiest of many harmless parts is higher by chance alone.
     crisis_threshold_step: float = 0.0
     crisis_threshold_base_parts: int = 1   # the raise starts above this many parts (a short message's)
+    # A floor for the crisis threshold by the message's language: the encoder reads English; in Spanish its
+    # scores are less sure, so a classifier-only hand-off asks for more (below it, the crisis line).
+    crisis_threshold_by_language: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def crisis_threshold_for(self, parts: int) -> float:
         """The crisis threshold for a message judged in ``parts`` parts (never above 0.99)."""
@@ -232,6 +241,20 @@ class Referrals:
 
 
 @dataclass(frozen=True)
+class PolicyTexts:
+    """The patient-facing wording in one more language (``policy/<lang>/``): the same fields as the English
+    files, validated by the same rules, plus referral lines in that language (``referrals:``)."""
+
+    lang: str
+    crisis_reply: str
+    resources: tuple[Resource, ...]
+    resources_footer: str
+    messages: Mapping[str, str]
+    suggestions: tuple[str, ...]
+    referral_lines: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything the guardrails need, validated. Build it with ``load_policy()``."""
 
@@ -250,6 +273,7 @@ class Policy:
     lexicon: Any = None   # a CrisisLexicon (crisis_lexicon.yaml)
     source_dir: Path = field(default=DEFAULT_POLICY_DIR)
     referrals: Referrals = field(default_factory=lambda: Referrals(MappingProxyType({}), MappingProxyType({})))
+    translations: Mapping[str, PolicyTexts] = field(default_factory=lambda: MappingProxyType({}))
 
     def templates(self) -> dict[str, str]:
         """Every patient-facing template, keyed by a dotted name (for checks and linting)."""
@@ -263,6 +287,18 @@ class Policy:
             out[f"messages.suggestions[{i}]"] = text
         for key, text in self.referrals.lines.items():
             out[f"referrals.lines.{key}"] = text
+        for lang, texts in self.translations.items():
+            out[f"{lang}.crisis.reply"] = texts.crisis_reply
+            out[f"{lang}.crisis.footer"] = texts.resources_footer
+            for res in texts.resources:
+                out[f"{lang}.crisis.resources.{res.id}.label"] = res.label
+                out[f"{lang}.crisis.resources.{res.id}.text"] = res.text
+            for key, text in texts.messages.items():
+                out[f"{lang}.messages.{key}"] = text
+            for i, text in enumerate(texts.suggestions):
+                out[f"{lang}.messages.suggestions[{i}]"] = text
+            for key, text in texts.referral_lines.items():
+                out[f"{lang}.messages.referrals.{key}"] = text
         return out
 
 
@@ -478,12 +514,33 @@ def _load_crisis(src: _File) -> tuple[str, tuple[Resource, ...], str]:
 
 def _load_messages(src: _File) -> tuple[Mapping[str, str], tuple[str, ...]]:
     messages = {key: src.template(src.data, key, key) for key in MESSAGE_KEYS}
+    messages.update({key: src.template(src.data, key, key) for key in OPTIONAL_MESSAGE_KEYS if key in src.data})
     suggestions = src.texts(src.data, "suggestions", "suggestions")
     if not 2 <= len(suggestions) <= 5:
         raise src.fail("suggestions", "list 2 to 5 example questions")
     for i, text in enumerate(suggestions):
         _check_template(src, f"suggestions[{i}]", text)
     return MappingProxyType(messages), suggestions
+
+
+def _load_translation(folder: Path, lang: str, referrals: Referrals) -> PolicyTexts:
+    """``policy/<lang>/``: the crisis reply and messages in that language, under the English files' rules."""
+    reply, resources, footer = _load_crisis(_File(folder / "crisis.yaml"))
+    src = _File(folder / "messages.yaml")
+    messages, suggestions = _load_messages(src)
+    if "untranslated" not in messages:
+        raise src.fail("untranslated", "missing: the line shown above an English answer not yet translated")
+    raw = src.get(src.data, "referrals", "referrals", required=False) or {}
+    if not isinstance(raw, dict):
+        raise src.fail("referrals", "must be a mapping of referral line id -> the line in this language")
+    lines: dict[str, str] = {}
+    for key in raw:
+        if key not in referrals.lines:
+            raise src.fail(f"referrals.{key}", "unknown line (the ids are those of referrals.yaml's lines)")
+        lines[key] = src.template(raw, key, f"referrals.{key}")
+        if "\n" in lines[key]:
+            raise src.fail(f"referrals.{key}", "a referral is one line")
+    return PolicyTexts(lang, reply, resources, footer, messages, suggestions, MappingProxyType(lines))
 
 
 def _load_crisis_rules(src: _File) -> CrisisRules:
@@ -577,6 +634,12 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
     window = src.number(src.data, "history_window", "history_window", 1, 20)
     if window != int(window) or long_chars != int(long_chars):
         raise src.fail("history_window", "history_window and long_message_chars must be whole numbers")
+    by_language_raw = src.get(src.data, "crisis_threshold_by_language", "crisis_threshold_by_language",
+                              required=False) or {}
+    if not isinstance(by_language_raw, dict):
+        raise src.fail("crisis_threshold_by_language", "must map a language code (es) to a threshold")
+    by_language = {str(lang): src.number(by_language_raw, lang, f"crisis_threshold_by_language.{lang}", 0.05, 0.99)
+                   for lang in by_language_raw}
     acks = src.texts(src.data, "acknowledgements", "acknowledgements")
     downgraded = src.texts(src.data, "rules_as_concern", "rules_as_concern", required=False)
     for i, rule_id in enumerate(downgraded):
@@ -584,7 +647,7 @@ def _load_risk(src: _File, spellings: Mapping[str, str]) -> RiskSettings:
             raise src.fail(f"rules_as_concern[{i}]", "must be a crisis rule id such as crisis.topic_mention")
     return RiskSettings(crisis, concern, int(long_chars), int(window),
                         frozenset(normalize(a, spellings).strip(" .!?") for a in acks), frozenset(downgraded),
-                        step, int(base))
+                        step, int(base), MappingProxyType(by_language))
 
 
 def load_policy(policy_dir: Path | str | None = None) -> Policy:
@@ -614,6 +677,8 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         lexicon = CrisisLexicon.from_file(folder / "crisis_lexicon.yaml")
     except LexiconError as exc:
         raise PolicyError(str(exc)) from exc
+    translations = {lang: _load_translation(folder / lang, lang, referrals)
+                    for lang in TRANSLATED_LANGUAGES if (folder / lang).is_dir()}
     return Policy(
         crisis_reply=reply,
         resources=resources,
@@ -630,4 +695,5 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         lexicon=lexicon,
         source_dir=folder,
         referrals=referrals,
+        translations=MappingProxyType(translations),
     )

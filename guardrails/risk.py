@@ -26,12 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .crisis import CrisisDetector
+from .language import LanguageDetector
 from .lexicon import CrisisLexicon
 from .policy import RiskSettings
 from .sentences import risk_units
 from .verdict import Verdict
 
 __all__ = ["Assessment", "RiskDetector"]
+
+_LANGUAGE = LanguageDetector()
 
 log = logging.getLogger("faqbot.guardrails")
 LEVELS = ("none", "concern", "crisis")
@@ -102,7 +105,10 @@ class RiskDetector:
             return Assessment("crisis", "rules", ruled.rule, ruled.reason)
         informational = ruled is not None   # suicide or self-harm as a topic: the crisis line at least
         if self.lexicon is not None:
-            found = self.lexicon.run(text)
+            # A past told as resolved ("hace años intenté quitarme la vida, hoy estoy bien") is not a crisis
+            # phrase now: the lexicon reads the message without it.
+            unpast = self.rules.without_past(normalized) if informational else normalized
+            found = self.lexicon.run(unpast if unpast != normalized else text)
             if found is not None:
                 lang, phrase = found
                 return Assessment("crisis", "lexicon", f"crisis.lexicon.{lang}",
@@ -130,6 +136,9 @@ class RiskDetector:
         crisis = probs[:, 2]
         best = int(crisis.argmax())
         threshold = round(s.crisis_threshold_for(len(units)), 4)
+        if s.crisis_threshold_by_language:
+            lang = _LANGUAGE.run(text).lang
+            threshold = max(threshold, s.crisis_threshold_by_language.get(lang or "", 0.0))
         if crisis[best] >= threshold:
             return Assessment("crisis", "classifier", "crisis.classifier",
                               f"crisis classifier: P(crisis) {crisis[best]:.2f} >= {threshold:.2f} "

@@ -678,7 +678,8 @@ def test_accessibility_checks_written_out(visit):
           return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
         const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
         [['.launcher', '.launcher'], ['.send', '.send'], ['.notice', '.notice'], ['.privacy', '.person'],
-         ['.counter', '.counter'], ['.msg.user', '.msg.user'], ['.source', '.msg.bot:not(.welcome)']]
+         ['.counter', '.counter'], ['.msg.user', '.msg.user'], ['.source', '.msg.bot:not(.welcome)'],
+         ['.lang[aria-pressed=false]', '.header'], ['.lang[aria-pressed=true]', '.lang[aria-pressed=true]']]
           .forEach(([fg, bg]) => {
             const f = root.querySelector(fg), b = root.querySelector(bg);
             if (!f || !b) { out.push('missing ' + fg); return; }

@@ -8,6 +8,8 @@
  *   data-color     the clinic's colour, "#rgb" or "#rrggbb" (text colours are chosen for contrast)
  *   data-position  "right" (default) or "left"
  *   data-timeout   seconds to wait for a reply before showing help and a retry (default 30)
+ *   data-lang      "en" or "es": the widget's language (default: the page's <html lang> when it is Spanish,
+ *                  else English). Patients can switch between English and Espanol in the chat header.
  *
  * Self-contained vanilla JS: no libraries, fonts, images or third-party requests. The UI lives in an
  * open Shadow DOM so the host page's styles cannot leak in. Everything that comes from the server or
@@ -33,14 +35,141 @@
   var KEPT_ITEMS = 60;
   var SESSION_KEY = "faqbot.session_id";
   var STATE_KEY = "faqbot.conversation";
-  var ERROR_WAIT = "Please wait a moment and try again.";
+  var LANG_KEY = "faqbot.lang";
   var VOTABLE = { answer: 1, no_answer: 1, dosing: 1, medical_advice: 1, out_of_scope: 1 };
-  // Shown by the widget itself whenever the assistant cannot be reached: help never depends on the server.
-  var HELP_NOW = [
-    { kind: "call", text: "Call 988", label: "Suicide & Crisis Lifeline, 24/7", href: "tel:988" },
-    { kind: "sms", text: "Text 988", label: "Suicide & Crisis Lifeline", href: "sms:988" },
-    { kind: "call", text: "Call 911", label: "Emergency services", href: "tel:911" }
-  ];
+
+  /*
+   * Every word the widget shows or announces itself, per language. Replies, suggestions and actions come
+   * from the server in the language it answered in. Templates: {name} is filled in by t(); in "notice",
+   * {strong:...} is bold and {tel:N} a tel: link. Non-ASCII is written as \u escapes so the file reads
+   * right whatever charset a clinic's host serves it with.
+   * help: shown by the widget itself whenever the assistant cannot be reached, so help never depends on
+   * the server.
+   */
+  var MESSAGES = {
+    en: {
+      langName: "English",
+      langGroup: "Language",
+      launcher: "Questions? Chat with us",
+      launcherCrisis: "Questions? Chat with us. Help now: call or text 988",
+      title: "Patient questions",
+      sub: "Answers from our patient FAQ",
+      newChat: "New chat",
+      newChatTitle: "Start a new conversation (this one is forgotten)",
+      close: "Close chat",
+      notice: "{strong:Not for emergencies:} call or text {tel:988}, or call {tel:911}.",
+      log: "Conversation",
+      inputLabel: "Your question",
+      placeholder: "Type your question\u2026",
+      send: "Send",
+      counter: "{length} / {max} characters",
+      counterOver: "{length} / {max} characters \u2014 {over} over the limit; please shorten it",
+      limitOver: "Your message is over the {max}-character limit.",
+      limitNear: "Nearly at the {max}-character limit.",
+      welcome: "Hi! I can answer common questions about ketamine treatment at our clinic. " +
+        "Ask me anything, or pick a question:",
+      you: "You: ",
+      assistant: "Assistant: ",
+      typing: "typing\u2026",
+      typingLabel: "The assistant is typing",
+      crisisHeading: "You deserve support right now",
+      fallbackHeading: "If you need support right now",
+      helpList: "Ways to get help now",
+      contactList: "Contact the clinic",
+      source: "Source: {question}",
+      rateGroup: "Was this answer helpful?",
+      rateLead: "Helpful?",
+      voteUp: "Helpful",
+      voteDown: "Not helpful",
+      voteThanks: "Thanks for the feedback.",
+      voteFailed: "Couldn't send the feedback, sorry.",
+      errorGroup: "Message not answered",
+      helpNow: "If you need help now:",
+      retry: "Try again",
+      errorRate: "You're sending messages quickly. Please wait a moment and try again.",
+      errorLong: "That message is a bit long. Please shorten it to {max} characters or fewer.",
+      errorRead: "Sorry, I couldn't read that message. Please rephrase it and try again.",
+      errorReach: "Sorry, I couldn't reach the assistant just now. Your question is kept: try again in a moment.",
+      help: [
+        { kind: "call", text: "Call 988", label: "Suicide & Crisis Lifeline, 24/7", href: "tel:988" },
+        { kind: "sms", text: "Text 988", label: "Suicide & Crisis Lifeline", href: "sms:988" },
+        { kind: "call", text: "Call 911", label: "Emergency services", href: "tel:911" }
+      ],
+      callClinic: "Call the clinic",
+      talkToPerson: "Talk to a person",
+      callPhone: "Call {phone}",
+      contactElse: "Contact the clinic for anything else.",
+      privacy: "Please don't share your name or health details here. {kept} General info, not medical advice.",
+      kept: "Messages are kept for {days} days with names and numbers removed.",
+      keptFew: "a few",
+      notKept: "Your messages are not stored.",
+      policy: "Privacy policy"
+    },
+    es: {
+      langName: "Espa\u00f1ol",
+      langGroup: "Idioma",
+      launcher: "\u00bfPreguntas? Escr\u00edbanos",
+      launcherCrisis: "\u00bfPreguntas? Escr\u00edbanos. Ayuda ahora: llame o env\u00ede un texto al 988",
+      title: "Preguntas de pacientes",
+      sub: "Respuestas de nuestras preguntas frecuentes",
+      newChat: "Nuevo chat",
+      newChatTitle: "Empezar una conversaci\u00f3n nueva (esta se borra)",
+      close: "Cerrar el chat",
+      notice: "{strong:No es para emergencias:} llame al {tel:988} y marque 2, o env\u00ede AYUDA por texto " +
+        "al 988; o llame al {tel:911}.",
+      log: "Conversaci\u00f3n",
+      inputLabel: "Su pregunta",
+      placeholder: "Escriba su pregunta\u2026",
+      send: "Enviar",
+      counter: "{length} / {max} caracteres",
+      counterOver: "{length} / {max} caracteres \u2014 {over} de m\u00e1s; por favor, ac\u00f3rtelo",
+      limitOver: "Su mensaje supera el l\u00edmite de {max} caracteres.",
+      limitNear: "Est\u00e1 cerca del l\u00edmite de {max} caracteres.",
+      welcome: "\u00a1Hola! Puedo responder preguntas frecuentes sobre el tratamiento con ketamina en nuestra " +
+        "cl\u00ednica. Escriba su pregunta o elija una:",
+      you: "Usted: ",
+      assistant: "Asistente: ",
+      typing: "escribiendo\u2026",
+      typingLabel: "El asistente est\u00e1 escribiendo",
+      crisisHeading: "Usted merece apoyo ahora mismo",
+      fallbackHeading: "Si necesita apoyo ahora mismo",
+      helpList: "Formas de recibir ayuda ahora",
+      contactList: "Comunicarse con la cl\u00ednica",
+      source: "Fuente: {question}",
+      rateGroup: "\u00bfLe fue \u00fatil esta respuesta?",
+      rateLead: "\u00bfLe fue \u00fatil?",
+      voteUp: "\u00datil",
+      voteDown: "No fue \u00fatil",
+      voteThanks: "Gracias por su opini\u00f3n.",
+      voteFailed: "No se pudo enviar su opini\u00f3n. Disculpe.",
+      errorGroup: "Mensaje sin respuesta",
+      helpNow: "Si necesita ayuda ahora:",
+      retry: "Intentar de nuevo",
+      errorRate: "Est\u00e1 enviando mensajes muy r\u00e1pido. Espere un momento y vuelva a intentarlo.",
+      errorLong: "Ese mensaje es un poco largo. Por favor, ac\u00f3rtelo a {max} caracteres o menos.",
+      errorRead: "Disculpe, no pude leer ese mensaje. Escr\u00edbalo de otra forma y vuelva a intentarlo.",
+      errorReach: "Disculpe, no pude comunicarme con el asistente en este momento. Su pregunta se guard\u00f3: " +
+        "vuelva a intentarlo en un momento.",
+      help: [
+        { kind: "call", text: "Llame al 988 y marque 2",
+          label: "L\u00ednea de Prevenci\u00f3n del Suicidio y Crisis, en espa\u00f1ol, 24/7", href: "tel:988" },
+        { kind: "sms", text: "Env\u00ede AYUDA por texto al 988",
+          label: "L\u00ednea de Prevenci\u00f3n del Suicidio y Crisis", href: "sms:988?&body=AYUDA" },
+        { kind: "call", text: "Llame al 911", label: "Servicios de emergencia", href: "tel:911" }
+      ],
+      callClinic: "Llame a la cl\u00ednica",
+      talkToPerson: "Hablar con una persona",
+      callPhone: "Llamar al {phone}",
+      contactElse: "Para cualquier otra consulta, comun\u00edquese con la cl\u00ednica.",
+      privacy: "No comparta aqu\u00ed su nombre ni datos de salud. {kept} Informaci\u00f3n general, no consejo " +
+        "m\u00e9dico.",
+      kept: "Los mensajes se guardan {days} d\u00edas, sin nombres ni n\u00fameros.",
+      keptFew: "unos pocos",
+      notKept: "Sus mensajes no se guardan.",
+      policy: "Pol\u00edtica de privacidad"
+    }
+  };
+  var LANGS = ["en", "es"];
 
   function attr(name) {
     return script ? script.getAttribute(name) : null;
@@ -66,6 +195,50 @@
     } catch (e) {
       return fallback;
     }
+  }
+
+  /** "es", "es-MX", "ES_419" -> "es"; "en-US" -> "en"; anything else -> null. */
+  function langCode(value) {
+    var code = String(value || "").trim().toLowerCase().split(/[-_]/)[0];
+    return LANGS.indexOf(code) !== -1 ? code : null;
+  }
+
+  function storedLang() {
+    var storage = store("sessionStorage");
+    try {
+      return storage ? langCode(storage.getItem(LANG_KEY)) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * The UI language and whether it was chosen (then it is sent with each message as "lang"): the patient's
+   * switch (kept for the tab), else data-lang, else a Spanish <html lang>, else English left unsaid, so the
+   * server follows the language the patient writes in.
+   */
+  function initialLang() {
+    var chosen = storedLang() || langCode(attr("data-lang"));
+    if (chosen) {
+      return { lang: chosen, explicit: true };
+    }
+    var page = document.documentElement ? langCode(document.documentElement.getAttribute("lang")) : null;
+    if (page && page !== "en") {
+      return { lang: page, explicit: true };
+    }
+    return { lang: "en", explicit: false };
+  }
+
+  /** A catalogue string in lang, with {name} placeholders filled in. */
+  function t(lang, key, params) {
+    var table = MESSAGES[lang] || MESSAGES.en;
+    var text = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : MESSAGES.en[key];
+    if (typeof text !== "string") {
+      return text;
+    }
+    return text.replace(/\{([a-z]+)\}/gi, function (match, name) {
+      return params && Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : match;
+    });
   }
 
   var API = apiBase();
@@ -166,6 +339,12 @@
     return String(value || "").replace(/[^\d+]/g, "");
   }
 
+  /** Lower case without accents, for comparing words: "Env\u00ede" -> "envie". */
+  function fold(text) {
+    var lower = String(text || "").toLowerCase();
+    return typeof lower.normalize === "function" ? lower.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : lower;
+  }
+
   function fmt(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
@@ -184,9 +363,12 @@
       if (!number) {
         return null;
       }
-      // "Text HOME to 741741" -> sms:741741?&body=HOME
-      var match = /\btext\s+([A-Za-z0-9]+)\s+to\s+\+?[\d\s().-]+/i.exec(String(resource.text || ""));
-      if (match && phoneDigits(match[0].slice(match[0].toLowerCase().lastIndexOf(" to ") + 4)) === number) {
+      // "Text HOME to 741741" -> sms:741741?&body=HOME; "Env\u00ede AYUDA por texto al 988" -> sms:988?&body=AYUDA
+      var text = String(resource.text || "");
+      var match = /\btext\s+([A-Za-z0-9]+)\s+to\s+(\+?[\d\s().-]+)/i.exec(text) ||
+        /\b[Ee]nv(?:\u00ed|i)[ae]\s+([A-Z0-9]{2,})\s+(?:por\s+(?:mensaje\s+de\s+)?texto\s+)?al\s+(\+?[\d\s().-]+)/
+          .exec(text);
+      if (match && phoneDigits(match[2]) === number) {
         return "sms:" + number + "?&body=" + encodeURIComponent(match[1]);
       }
       return "sms:" + number;
@@ -284,12 +466,21 @@
     ".w.left .launcher { right: auto; left: 20px; }",
     ".w.left .panel { right: auto; left: 20px; }",
     ".panel[hidden] { display: none; }",
-    ".header { display: flex; align-items: flex-start; gap: 6px; padding: 10px 8px 10px 16px;",
+    ".header { display: flex; flex-direction: column; gap: 4px; padding: 10px 8px 8px 16px;",
     "  background: var(--accent); color: var(--on-accent); }",
+    ".header .top { display: flex; align-items: flex-start; gap: 6px; }",
+    ".header .tools { display: flex; align-items: center; justify-content: space-between; gap: 8px; }",
     ".header .titles { flex: 1; min-width: 0; }",
     ".header h2 { margin: 0; font-size: 16px; font-weight: 700; line-height: 1.3; color: inherit;",
     "  overflow-wrap: anywhere; }",
     ".header .sub { font-size: 12.5px; opacity: 0.88; }",
+    ".langs { display: flex; }",
+    ".lang { height: 28px; padding: 0 10px; border: 1px solid currentColor; background: transparent; color: inherit;",
+    "  font-size: 12.5px; cursor: pointer; }",
+    ".lang:first-child { border-radius: 7px 0 0 7px; }",
+    ".lang + .lang { border-left: 0; border-radius: 0 7px 7px 0; }",
+    ".lang:hover { background: rgba(127, 127, 127, 0.22); }",
+    ".lang[aria-pressed='true'] { background: var(--on-accent); color: var(--accent); font-weight: 700; }",
     ".hbtn { flex: none; height: 34px; min-width: 34px; padding: 0 8px; border: 0; border-radius: 8px;",
     "  background: transparent; color: inherit; font-size: 13px; cursor: pointer; }",
     ".hbtn.close { font-size: 22px; line-height: 1; }",
@@ -428,17 +619,25 @@
   // ---------------------------------------------------------------- widget
 
   function Widget() {
+    var lang = initialLang();
+    this.lang = lang.lang;
+    this.langExplicit = lang.explicit;   // then "lang" travels with each message
     this.history = [];
     this.items = [];
     this.crisis = false;
     this.waiting = false;
     this.maxChars = 1000;
-    this.config = { clinic_name: "", contact_url: "", phone: "", privacy_url: "", suggestions: [],
+    this.config = { clinic_name: "", contact_url: "", phone: "", privacy_url: "", suggestions: { en: [] },
       transcripts: false, retention_days: 0 };
     this.build();
     this.restore();
     this.loadConfig();
   }
+
+  /** A catalogue string in the UI language. */
+  Widget.prototype.t = function (key, params) {
+    return t(this.lang, key, params);
+  };
 
   Widget.prototype.build = function () {
     var self = this;
@@ -453,10 +652,11 @@
     this.wrap = wrap;
     root.appendChild(wrap);
 
+    this.launcherText = document.createTextNode("");
     this.launcher = el("button", {
       type: "button", className: "launcher", "aria-expanded": "false", "aria-controls": "faqbot-panel",
       "aria-haspopup": "dialog"
-    }, [el("span", { className: "dot", "aria-hidden": "true" }), "Questions? Chat with us"]);
+    }, [el("span", { className: "dot", "aria-hidden": "true" }), this.launcherText]);
     this.launcher.addEventListener("click", function () {
       if (self.isOpen()) {
         self.close();
@@ -465,42 +665,44 @@
       }
     });
 
-    this.title = el("h2", { id: "faqbot-title", text: "Patient questions" });
-    this.newButton = el("button", { type: "button", className: "hbtn new", text: "New chat",
-      title: "Start a new conversation (this one is forgotten)" });
+    this.title = el("h2", { id: "faqbot-title" });
+    this.sub = el("p", { className: "sub" });
+    // English / Espanol: each button names its language in that language, and says so (lang).
+    this.langButtons = {};
+    this.langGroup = el("div", { className: "langs", role: "group" });
+    LANGS.forEach(function (code) {
+      var button = el("button", { type: "button", className: "lang", lang: code, "data-lang": code,
+        text: MESSAGES[code].langName });
+      button.addEventListener("click", function () { self.setLang(code, true); });
+      self.langButtons[code] = button;
+      self.langGroup.appendChild(button);
+    });
+    this.newButton = el("button", { type: "button", className: "hbtn new" });
     this.newButton.addEventListener("click", function () { self.reset(); });
-    this.closeButton = el("button", { type: "button", className: "hbtn close", "aria-label": "Close chat" },
-      ["\u00d7"]);
+    this.closeButton = el("button", { type: "button", className: "hbtn close" }, ["\u00d7"]);
     this.closeButton.addEventListener("click", function () { self.close(); });
+    // Title and close on top; the language switch and "New chat" below, so long titles keep their room.
     var header = el("div", { className: "header" }, [
-      el("div", { className: "titles" }, [
-        this.title,
-        el("p", { className: "sub", text: "Answers from our patient FAQ" })
-      ]),
-      this.newButton,
-      this.closeButton
+      el("div", { className: "top" }, [el("div", { className: "titles" }, [this.title, this.sub]), this.closeButton]),
+      el("div", { className: "tools" }, [this.langGroup, this.newButton])
     ]);
 
-    this.notice = el("p", { className: "notice", id: "faqbot-notice" }, [
-      el("strong", { text: "Not for emergencies:" }), " call or text ",
-      el("a", { href: "tel:988", text: "988" }), ", or call ",
-      el("a", { href: "tel:911", text: "911" }), "."
-    ]);
+    this.notice = el("p", { className: "notice", id: "faqbot-notice" });
 
     this.log = el("div", {
-      className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-      "aria-label": "Conversation", tabindex: "0"
+      className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0"
     });
 
     this.person = el("div", { className: "person" });
 
     this.input = el("textarea", {
-      id: "faqbot-input", name: "message", rows: "1", placeholder: "Type your question\u2026",
-      autocomplete: "off", "aria-describedby": "faqbot-counter faqbot-notice"
+      id: "faqbot-input", name: "message", rows: "1", autocomplete: "off",
+      "aria-describedby": "faqbot-counter faqbot-notice"
     });
-    this.sendButton = el("button", { type: "submit", className: "send", text: "Send" });
+    this.sendButton = el("button", { type: "submit", className: "send" });
+    this.inputLabel = el("label", { for: "faqbot-input", className: "sr-only" });
     this.form = el("form", { className: "composer", novalidate: true }, [
-      el("label", { for: "faqbot-input", className: "sr-only", text: "Your question" }),
+      this.inputLabel,
       this.input,
       this.sendButton
     ]);
@@ -547,9 +749,8 @@
 
     wrap.appendChild(this.launcher);
     wrap.appendChild(this.panel);
+    this.applyLang();
     this.renderWelcome();
-    this.renderPerson();
-    this.updateCounter();
 
     this.phoneQuery = window.matchMedia ? window.matchMedia("(max-width: 479.98px)") : null;
     if (this.phoneQuery) {
@@ -564,15 +765,132 @@
     document.body.appendChild(host);
   };
 
+  /** "{strong:Not for emergencies:} call {tel:988}" -> text, <strong> and tel: links. */
+  function richText(template) {
+    var nodes = [];
+    var last = 0;
+    template.replace(/\{(strong|tel):([^}]*)\}/g, function (match, kind, value, offset) {
+      if (offset > last) {
+        nodes.push(document.createTextNode(template.slice(last, offset)));
+      }
+      nodes.push(kind === "strong" ? el("strong", { text: value })
+        : el("a", { href: "tel:" + phoneDigits(value), text: value }));
+      last = offset + match.length;
+      return match;
+    });
+    if (last < template.length) {
+      nodes.push(document.createTextNode(template.slice(last)));
+    }
+    return nodes;
+  }
+
+  /** The words of everything the widget says itself, in the UI language (the conversation is redrawn). */
+  Widget.prototype.applyLang = function () {
+    var self = this;
+    this.wrap.setAttribute("lang", this.lang);
+    this.panel.setAttribute("lang", this.lang);
+    this.launcherText.nodeValue = this.t("launcher");
+    this.setCrisis(this.crisis);
+    this.title.textContent = isPlaceholder(this.config.clinic_name) ? this.t("title") : this.config.clinic_name;
+    this.sub.textContent = this.t("sub");
+    this.langGroup.setAttribute("aria-label", this.t("langGroup"));
+    LANGS.forEach(function (code) {
+      self.langButtons[code].setAttribute("aria-pressed", code === self.lang ? "true" : "false");
+    });
+    this.newButton.textContent = this.t("newChat");
+    this.newButton.setAttribute("title", this.t("newChatTitle"));
+    this.closeButton.setAttribute("aria-label", this.t("close"));
+    clear(this.notice);
+    richText(this.t("notice")).forEach(function (node) { self.notice.appendChild(node); });
+    this.log.setAttribute("aria-label", this.t("log"));
+    this.inputLabel.textContent = this.t("inputLabel");
+    this.input.setAttribute("placeholder", this.t("placeholder"));
+    this.sendButton.textContent = this.t("send");
+    if (this.typing) {
+      this.typing.setAttribute("aria-label", this.t("typingLabel"));
+      this.typing.textContent = this.t("typing");
+    }
+    this.renderPerson();
+    this.counterState = null;
+    this.updateCounter();
+  };
+
+  /** The patient's switch: the UI changes at once, is kept for the tab, and is sent with each message. */
+  Widget.prototype.setLang = function (lang, chosen) {
+    lang = langCode(lang) || "en";
+    if (chosen) {
+      this.langExplicit = true;
+      var storage = store("sessionStorage");
+      try {
+        if (storage) {
+          storage.setItem(LANG_KEY, lang);
+        }
+      } catch (e) { /* blocked: the choice lasts for this page */ }
+    }
+    if (lang === this.lang) {
+      return;
+    }
+    this.lang = lang;
+    this.applyLang();
+    this.redraw();
+  };
+
+  /** Draw the conversation again (after a language switch): the widget's own words change, replies don't. */
+  Widget.prototype.redraw = function () {
+    var log = this.log;
+    var atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    // Keep the message at the top of the view where it was (the words around it change length).
+    var anchor = -1;
+    var shift = 0;
+    for (var i = 0; i < log.children.length; i++) {
+      var child = log.children[i];
+      if (child.offsetTop - log.offsetTop + child.offsetHeight > log.scrollTop) {
+        anchor = i;
+        shift = child.offsetTop - log.offsetTop - log.scrollTop;
+        break;
+      }
+    }
+    var typing = this.typing;
+    clear(log);
+    this.renderWelcome();
+    this.renderItems();
+    if (typing) {
+      this.log.appendChild(typing);
+    }
+    if (this.waiting) {
+      this.disableChips();
+    }
+    if (atEnd || anchor < 0 || !log.children[anchor]) {
+      this.scrollToEnd();
+    } else {
+      log.scrollTop = log.children[anchor].offsetTop - log.offsetTop - shift;
+    }
+  };
+
   Widget.prototype.renderWelcome = function () {
     this.welcome = el("div", { className: "msg bot welcome", "data-route": "welcome" }, [
-      el("p", { text: "Hi! I can answer common questions about ketamine treatment at our clinic. " +
-        "Ask me anything, or pick a question:" })
+      el("p", { text: this.t("welcome") })
     ]);
     this.log.appendChild(this.welcome);
     this.welcomeSuggestions = el("div", { className: "suggestions welcome-suggestions" });
     this.log.appendChild(this.welcomeSuggestions);
-    this.fillSuggestions(this.welcomeSuggestions, this.config.suggestions);
+    this.fillWelcomeSuggestions();
+  };
+
+  /** The clinic's starter questions (widget-config.json), marked with the language they are written in. */
+  Widget.prototype.fillWelcomeSuggestions = function () {
+    var box = this.welcomeSuggestions;
+    var all = this.config.suggestions;
+    var lang = all[this.lang] && all[this.lang].length ? this.lang : "en";
+    this.fillSuggestions(box, all[lang]);
+    if (lang !== this.lang) {
+      box.setAttribute("lang", lang);
+    } else {
+      box.removeAttribute("lang");
+    }
+    if (this.items.some(function (item) { return item.type === "user"; })) {
+      this.disableChips(box);
+    }
   };
 
   Widget.prototype.isOpen = function () {
@@ -651,15 +969,13 @@
     var over = length - max;
     var state = over > 0 ? "over" : length >= max * 0.9 ? "near" : "";
     this.counter.className = "counter" + (state ? " " + state : "");
-    this.counter.textContent = over > 0
-      ? fmt(length) + " / " + fmt(max) + " characters \u2014 " + fmt(over) + " over the limit; please shorten it"
-      : fmt(length) + " / " + fmt(max) + " characters";
+    var numbers = { length: fmt(length), max: fmt(max), over: fmt(over) };
+    this.counter.textContent = this.t(over > 0 ? "counterOver" : "counter", numbers);
     this.input.setAttribute("aria-invalid", over > 0 ? "true" : "false");
     this.sendButton.disabled = this.waiting || over > 0;
     if (state !== this.counterState) {
-      this.limitStatus.textContent = state === "over"
-        ? "Your message is over the " + fmt(max) + "-character limit."
-        : state === "near" ? "Nearly at the " + fmt(max) + "-character limit." : "";
+      this.limitStatus.textContent = state === "over" ? this.t("limitOver", numbers)
+        : state === "near" ? this.t("limitNear", numbers) : "";
       this.counterState = state;
     }
   };
@@ -676,12 +992,26 @@
       .then(function (data) {
         if (data && typeof data === "object") {
           var text = function (key) { return typeof data[key] === "string" ? data[key] : ""; };
+          var questions = function (list) {
+            return Array.isArray(list) ? list.filter(function (s) {
+              return typeof s === "string" && s.trim() && !isPlaceholder(s);
+            }).slice(0, 3) : [];
+          };
+          // "suggestions": the clinic's questions in English; per language, when the server has them, in
+          // "suggestions_by_lang": {"en": [...], "es": [...]} (or "suggestions" itself in that shape).
+          var suggestions = { en: questions(data.suggestions) };
+          [data.suggestions, data.suggestions_by_lang].forEach(function (by) {
+            if (by && typeof by === "object" && !Array.isArray(by)) {
+              LANGS.forEach(function (code) {
+                if (Array.isArray(by[code])) {
+                  suggestions[code] = questions(by[code]);
+                }
+              });
+            }
+          });
           self.config = {
             clinic_name: text("clinic_name"), contact_url: text("contact_url"), phone: text("phone"),
-            privacy_url: text("privacy_url"),
-            suggestions: Array.isArray(data.suggestions) ? data.suggestions.filter(function (s) {
-              return typeof s === "string" && s.trim() && !isPlaceholder(s);
-            }).slice(0, 3) : [],
+            privacy_url: text("privacy_url"), suggestions: suggestions,
             transcripts: data.transcripts === true,
             retention_days: typeof data.retention_days === "number" ? data.retention_days : 0
           };
@@ -703,10 +1033,7 @@
     }
     this.renderPerson();
     this.updateCounter();
-    this.fillSuggestions(this.welcomeSuggestions, this.config.suggestions);
-    if (this.items.some(function (item) { return item.type === "user"; })) {
-      this.disableChips(this.welcomeSuggestions);
-    }
+    this.fillWelcomeSuggestions();
   };
 
   /** The clinic's phone, when it looks like one. */
@@ -718,35 +1045,33 @@
   Widget.prototype.renderPerson = function () {
     var person = this.person;
     clear(person);
-    var buttons = el("ul", { className: "btns contact-buttons", "aria-label": "Contact the clinic" });
+    var buttons = el("ul", { className: "btns contact-buttons", "aria-label": this.t("contactList") });
     var url = safeUrl(this.config.contact_url, /^(https?|mailto|tel):$/);
     if (url) {
       buttons.appendChild(el("li", null, [el("a", {
-        href: url, target: "_blank", rel: "noopener noreferrer", className: "btn contact", text: "Talk to a person"
+        href: url, target: "_blank", rel: "noopener noreferrer", className: "btn contact", text: this.t("talkToPerson")
       })]));
     }
     var phone = this.clinicPhone();
     if (phone) {
       buttons.appendChild(el("li", null, [el("a", {
-        href: "tel:" + phoneDigits(phone), className: "btn call", text: "Call " + phone
+        href: "tel:" + phoneDigits(phone), className: "btn call", text: this.t("callPhone", { phone: phone })
       })]));
     }
     if (buttons.firstChild) {
       person.appendChild(buttons);
     } else {
-      person.appendChild(el("p", { className: "contact", text: "Contact the clinic for anything else." }));
+      person.appendChild(el("p", { className: "contact", text: this.t("contactElse") }));
     }
     var kept = this.config.transcripts
-      ? "Messages are kept for " + (this.config.retention_days || "a few") + " days with names and numbers removed."
-      : "Your messages are not stored.";
-    var privacy = el("p", { className: "privacy", id: "faqbot-privacy" }, [
-      "Please don't share your name or health details here. " + kept + " General info, not medical advice."
-    ]);
+      ? this.t("kept", { days: this.config.retention_days || this.t("keptFew") })
+      : this.t("notKept");
+    var privacy = el("p", { className: "privacy", id: "faqbot-privacy" }, [this.t("privacy", { kept: kept })]);
     var policy = safeUrl(this.config.privacy_url, /^https?:$/);
     if (policy) {
       privacy.appendChild(document.createTextNode(" "));
       privacy.appendChild(el("a", {
-        href: policy, target: "_blank", rel: "noopener noreferrer", className: "policy", text: "Privacy policy"
+        href: policy, target: "_blank", rel: "noopener noreferrer", className: "policy", text: this.t("policy")
       }));
     }
     person.appendChild(privacy);
@@ -820,9 +1145,11 @@
     return String(text || "").replace(/\r\n?/g, "\n").split("\n");
   }
 
-  Widget.prototype.addUser = function (text) {
-    var node = el("div", { className: "msg user", "data-route": "user" }, [
-      el("span", { className: "sr-only", text: "You: " }),
+  /** The patient's message, marked with the UI language it was written under. */
+  Widget.prototype.addUser = function (text, lang) {
+    lang = langCode(lang) || this.lang;
+    var node = el("div", { className: "msg user", "data-route": "user", lang: lang }, [
+      el("span", { className: "sr-only", text: t(lang, "you") }),
       document.createTextNode(text)
     ]);
     this.log.appendChild(node);
@@ -867,18 +1194,24 @@
       return true;
     }
     var item = /^\s*[-*\u2022]\s+/.test(line);
-    var lower = line.toLowerCase();
+    var lower = fold(line);
     return item && buttons.some(function (b) {
-      var verb = b.text.split(/\s+/)[0].toLowerCase().replace(/[^a-z]/g, "");
+      var verb = fold(b.text.split(/\s+/)[0]).replace(/[^a-z]/g, "");
       return lower.indexOf(b.value.toLowerCase()) !== -1 && new RegExp("\\b" + verb + "\\b").test(lower);
     });
   }
 
+  /**
+   * A reply. When the server said which language it is in, the element says so too (screen readers), and
+   * the widget's own words inside it (heading, labels, thumbs) are in that language; else the UI's.
+   */
   Widget.prototype.addBot = function (data, item) {
     var self = this;
     var route = data.route;
     var crisis = route === "crisis" || route === "fallback";
-    var node = el("div", { className: "msg bot" + (crisis ? " crisis" : ""), "data-route": route });
+    var lang = langCode(data.lang);
+    var say = function (key, params) { return t(lang || self.lang, key, params); };
+    var node = el("div", { className: "msg bot" + (crisis ? " crisis" : ""), "data-route": route, lang: lang });
     var buttons = resourceButtons(data.resources);
     var text = lines(data.reply);
     if (crisis) {
@@ -888,22 +1221,22 @@
       node.setAttribute("aria-labelledby", headingId);
       node.appendChild(el("h3", {
         id: headingId,
-        text: route === "crisis" ? "You deserve support right now" : "If you need support right now"
+        text: say(route === "crisis" ? "crisisHeading" : "fallbackHeading")
       }));
       var rest = text.filter(function (line) { return line.trim() && !covered(line, buttons); });
       var first = rest.length && !/^\s*[-*\u2022]\s+/.test(rest[0]) ? rest.shift() : null;
       if (first) {
         this.textBlocks([first]).forEach(function (child) { node.appendChild(child); });
       }
-      var list = this.buttonList(buttons, "Ways to get help now");
+      var list = this.buttonList(buttons, say("helpList"));
       if (list) {
         node.appendChild(list);
       }
       this.textBlocks(rest).forEach(function (child) { node.appendChild(child); });
     } else {
-      node.appendChild(el("span", { className: "sr-only", text: "Assistant: " }));
+      node.appendChild(el("span", { className: "sr-only", text: say("assistant") }));
       this.textBlocks(text).forEach(function (child) { node.appendChild(child); });
-      var help = this.buttonList(buttons, "Ways to get help now");
+      var help = this.buttonList(buttons, say("helpList"));
       if (help) {
         node.appendChild(help);
       }
@@ -915,14 +1248,14 @@
         actions.push({ href: href, text: action.label, kind: action.kind });
       }
     });
-    var actionList = this.buttonList(actions, "Contact the clinic");
+    var actionList = this.buttonList(actions, say("contactList"));
     if (actionList) {
       actionList.className = "btns actions";
       node.appendChild(actionList);
     }
     if (route === "answer" && Array.isArray(data.sources) && data.sources.length &&
         data.sources[0] && typeof data.sources[0].question === "string" && data.sources[0].question) {
-      node.appendChild(el("p", { className: "source", text: "Source: " + data.sources[0].question }));
+      node.appendChild(el("p", { className: "source", text: say("source", { question: data.sources[0].question }) }));
     }
     if (Array.isArray(data.suggestions) && data.suggestions.length) {
       var box = el("div", { className: "suggestions" });
@@ -932,7 +1265,7 @@
       node.appendChild(box);
     }
     if (item && VOTABLE[route]) {
-      node.appendChild(this.rating(item));
+      node.appendChild(this.rating(item, lang || this.lang));
     }
     this.log.appendChild(node);
     if (crisis) {
@@ -945,10 +1278,10 @@
   };
 
   /** Thumbs up/down under an answer; one vote, sent to /api/feedback. */
-  Widget.prototype.rating = function (item) {
+  Widget.prototype.rating = function (item, lang) {
     var self = this;
-    var box = el("div", { className: "rate", role: "group", "aria-label": "Was this answer helpful?" }, [
-      el("span", { text: "Helpful?" })
+    var box = el("div", { className: "rate", role: "group", "aria-label": t(lang, "rateGroup") }, [
+      el("span", { text: t(lang, "rateLead") })
     ]);
     var note = el("span", { className: "rate-note", role: "status" });
     var make = function (vote, label) {
@@ -962,22 +1295,22 @@
         item.vote = vote;
         button.setAttribute("aria-pressed", "true");
         Array.prototype.forEach.call(box.querySelectorAll(".vote"), function (b) { b.disabled = true; });
-        note.textContent = "Thanks for the feedback.";
+        note.textContent = t(lang, "voteThanks");
         self.save();
-        self.sendVote(item, vote, note);
+        self.sendVote(item, vote, note, lang);
       });
       return button;
     };
-    box.appendChild(make("up", "Helpful"));
-    box.appendChild(make("down", "Not helpful"));
+    box.appendChild(make("up", t(lang, "voteUp")));
+    box.appendChild(make("down", t(lang, "voteDown")));
     box.appendChild(note);
     if (item.vote) {
-      note.textContent = "Thanks for the feedback.";
+      note.textContent = t(lang, "voteThanks");
     }
     return box;
   };
 
-  Widget.prototype.sendVote = function (item, vote, note) {
+  Widget.prototype.sendVote = function (item, vote, note, lang) {
     var data = item.data || {};
     var body = { vote: vote, route: data.route, session_id: sessionId() };
     if (Array.isArray(data.sources) && data.sources[0] && typeof data.sources[0].id === "string") {
@@ -994,7 +1327,7 @@
         throw new Error("feedback " + response.status);
       }
     }).catch(function () {
-      note.textContent = "Couldn't send the feedback, sorry.";
+      note.textContent = t(lang, "voteFailed");
     });
   };
 
@@ -1003,7 +1336,7 @@
     this.crisis = on;
     this.wrap.className = this.wrap.className.replace(/\s*crisis-state/g, "") + (on ? " crisis-state" : "");
     if (on) {
-      this.launcher.setAttribute("aria-label", "Questions? Chat with us. Help now: call or text 988");
+      this.launcher.setAttribute("aria-label", this.t("launcherCrisis"));
     } else {
       this.launcher.removeAttribute("aria-label");
     }
@@ -1011,17 +1344,17 @@
 
   Widget.prototype.addError = function (item) {
     var self = this;
-    var node = el("div", { className: "msg bot error", "data-route": "error", role: "group",
-      "aria-label": "Message not answered" }, [el("p", { text: this.errorText(item.status) })]);
-    node.appendChild(el("p", { className: "help-now", text: "If you need help now:" }));
-    var help = HELP_NOW.slice();
+    var node = el("div", { className: "msg bot error", "data-route": "error", role: "group", lang: this.lang,
+      "aria-label": this.t("errorGroup") }, [el("p", { text: this.errorText(item.status) })]);
+    node.appendChild(el("p", { className: "help-now", text: this.t("helpNow") }));
+    var help = this.t("help").slice();
     var phone = this.clinicPhone();
     if (phone) {
-      help.push({ kind: "call", text: "Call the clinic", label: phone, href: "tel:" + phoneDigits(phone) });
+      help.push({ kind: "call", text: this.t("callClinic"), label: phone, href: "tel:" + phoneDigits(phone) });
     }
-    node.appendChild(this.buttonList(help, "Ways to get help now"));
+    node.appendChild(this.buttonList(help, this.t("helpList")));
     if (item.retry) {
-      var retry = el("button", { type: "button", className: "retry", text: "Try again" });
+      var retry = el("button", { type: "button", className: "retry", text: this.t("retry") });
       retry.disabled = !!item.retried;
       retry.addEventListener("click", function () {
         if (self.waiting || retry.disabled) {
@@ -1049,7 +1382,7 @@
     this.updateCounter();
     this.log.setAttribute("aria-busy", waiting ? "true" : "false");
     if (waiting) {
-      this.typing = el("div", { className: "typing", "aria-label": "The assistant is typing" }, ["typing\u2026"]);
+      this.typing = el("div", { className: "typing", "aria-label": this.t("typingLabel") }, [this.t("typing")]);
       this.log.appendChild(this.typing);
       this.scrollToEnd();
     } else if (this.typing) {
@@ -1072,7 +1405,7 @@
     if (text.length > this.maxChars) {
       this.updateCounter();
       this.limitStatus.textContent = "";
-      this.limitStatus.textContent = "Your message is over the " + fmt(this.maxChars) + "-character limit.";
+      this.limitStatus.textContent = this.t("limitOver", { max: fmt(this.maxChars) });
       return;
     }
     this.input.value = "";
@@ -1102,14 +1435,14 @@
     }
     this.disableChips();
     if (!isRetry) {
-      this.push({ type: "user", text: text });
-      this.addUser(text);
+      this.push({ type: "user", text: text, lang: this.lang });
+      this.addUser(text, this.lang);
     }
-    var body = JSON.stringify({
-      message: text,
-      history: this.history.slice(-HISTORY_TURNS),
-      session_id: sessionId()
-    });
+    var request = { message: text, history: this.history.slice(-HISTORY_TURNS), session_id: sessionId() };
+    if (this.langExplicit) {
+      request.lang = this.lang;   // else the server answers in the language the patient writes in
+    }
+    var body = JSON.stringify(request);
     this.setWaiting(true);
 
     var controller = typeof AbortController === "function" ? new AbortController() : null;
@@ -1136,7 +1469,7 @@
         }
         self.setWaiting(false);
         var reply = { route: data.route, reply: data.reply, sources: data.sources, resources: data.resources,
-          suggestions: data.suggestions, actions: data.actions };
+          suggestions: data.suggestions, actions: data.actions, lang: langCode(data.lang) };
         var item = self.push({ type: "bot", data: reply, question: text });
         self.history.push({ role: "user", content: text });
         self.history.push({ role: "assistant", content: data.reply });
@@ -1171,15 +1504,15 @@
 
   Widget.prototype.errorText = function (status) {
     if (status === 429) {
-      return "You're sending messages quickly. " + ERROR_WAIT;
+      return this.t("errorRate");
     }
     if (status === 413) {
-      return "That message is a bit long. Please shorten it to " + fmt(this.maxChars) + " characters or fewer.";
+      return this.t("errorLong", { max: fmt(this.maxChars) });
     }
     if (status === 422 || status === 400) {
-      return "Sorry, I couldn't read that message. Please rephrase it and try again.";
+      return this.t("errorRead");
     }
-    return "Sorry, I couldn't reach the assistant just now. Your question is kept: try again in a moment.";
+    return this.t("errorReach");
   };
 
   // ---------------------------------------------------------------- this tab's memory
@@ -1206,15 +1539,21 @@
     if (!state || state.v !== 1 || !Array.isArray(state.items)) {
       return;
     }
-    var self = this;
-    this.restoring = true;
     this.items = state.items.filter(function (item) { return item && typeof item === "object"; });
     this.history = Array.isArray(state.history) ? state.history.filter(function (turn) {
       return turn && typeof turn.content === "string" && (turn.role === "user" || turn.role === "assistant");
     }) : [];
+    this.renderItems();
+    this.setCrisis(state.crisis === true || this.crisis);
+  };
+
+  /** Draw the kept conversation; only the last reply's suggestion chips still work. */
+  Widget.prototype.renderItems = function () {
+    var self = this;
+    this.restoring = true;
     this.items.forEach(function (item) {
       if (item.type === "user" && typeof item.text === "string") {
-        self.addUser(item.text);
+        self.addUser(item.text, item.lang);
       } else if (item.type === "bot" && item.data && typeof item.data.reply === "string") {
         self.addBot(item.data, item);
       } else if (item.type === "error" && typeof item.question === "string") {
@@ -1222,11 +1561,12 @@
       }
     });
     var last = this.log.lastElementChild;
-    this.disableChips();
-    if (last && last.classList.contains("bot")) {
+    if (this.items.length) {
+      this.disableChips();
+    }
+    if (last && last.classList.contains("bot") && !last.classList.contains("welcome")) {
       Array.prototype.forEach.call(last.querySelectorAll(".suggestion"), function (b) { b.disabled = false; });
     }
-    this.setCrisis(state.crisis === true || this.crisis);
     this.restoring = false;
   };
 
