@@ -114,7 +114,8 @@ def stub_retriever(guard, ranked: list[tuple[str, float]]) -> HybridRetriever:
     retriever.settings = RetrievalSettings(min_score=0.5, min_margin=0.0, top_k=3)
     retriever.topics = guard
     retriever.entry_slots = {e.id: guard.entry_slots(e.id, e.question) for e in corpus.entries}
-    retriever._rank = lambda text, vector, weights=None: [Candidate(e, s, s, 0.0) for e, s in ranked]
+    retriever._rank = lambda text, vector, weights=None, translated=False: [Candidate(e, s, s, 0.0)
+                                                                            for e, s in ranked]
     return retriever
 
 
