@@ -23,7 +23,7 @@ from bot.messages import PolicyMessages, render_text
 from bot.reply import CandidateView, Reply, SourceRef
 from bot.retriever import HybridRetriever, Retrieval, RetrievalQuery
 from guardrails import Guardrails, Verdict
-from guardrails.language import choose_language
+from guardrails.language import SERVED, choose_language
 
 log = logging.getLogger("faqbot.pipeline")
 HISTORY_TURNS = 6        # earlier user turns the guardrails and follow-ups read
@@ -52,7 +52,7 @@ def normalise(message: str, history: Sequence[str] = (), lang: str | None = None
     earlier = tuple(t for t in (_clean(h) for h in history if isinstance(h, str)) if t)
     earlier = earlier[-HISTORY_TURNS:]
     written = choose_language(text, earlier)
-    return Turn(text=text, history=earlier, lang=lang if lang in ("en", "es") else written, text_lang=written)
+    return Turn(text=text, history=earlier, lang=lang if lang in SERVED else written, text_lang=written)
 
 
 def _clean(text: str) -> str:

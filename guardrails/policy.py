@@ -277,29 +277,30 @@ class Policy:
 
     def templates(self) -> dict[str, str]:
         """Every patient-facing template, keyed by a dotted name (for checks and linting)."""
-        out = {"crisis.reply": self.crisis_reply, "crisis.footer": self.resources_footer}
-        for res in self.resources:
-            out[f"crisis.resources.{res.id}.label"] = res.label
-            out[f"crisis.resources.{res.id}.text"] = res.text
-        for key, text in self.messages.items():
-            out[f"messages.{key}"] = text
-        for i, text in enumerate(self.suggestions):
-            out[f"messages.suggestions[{i}]"] = text
+        out = _wording_templates("", self.crisis_reply, self.resources_footer, self.resources, self.messages,
+                                 self.suggestions)
         for key, text in self.referrals.lines.items():
             out[f"referrals.lines.{key}"] = text
         for lang, texts in self.translations.items():
-            out[f"{lang}.crisis.reply"] = texts.crisis_reply
-            out[f"{lang}.crisis.footer"] = texts.resources_footer
-            for res in texts.resources:
-                out[f"{lang}.crisis.resources.{res.id}.label"] = res.label
-                out[f"{lang}.crisis.resources.{res.id}.text"] = res.text
-            for key, text in texts.messages.items():
-                out[f"{lang}.messages.{key}"] = text
-            for i, text in enumerate(texts.suggestions):
-                out[f"{lang}.messages.suggestions[{i}]"] = text
+            out.update(_wording_templates(f"{lang}.", texts.crisis_reply, texts.resources_footer, texts.resources,
+                                          texts.messages, texts.suggestions))
             for key, text in texts.referral_lines.items():
                 out[f"{lang}.messages.referrals.{key}"] = text
         return out
+
+
+def _wording_templates(prefix: str, crisis_reply: str, footer: str, resources: tuple[Resource, ...],
+                       messages: Mapping[str, str], suggestions: tuple[str, ...]) -> dict[str, str]:
+    """One language's crisis reply, resources, messages and suggestions, keyed by dotted name."""
+    out = {f"{prefix}crisis.reply": crisis_reply, f"{prefix}crisis.footer": footer}
+    for res in resources:
+        out[f"{prefix}crisis.resources.{res.id}.label"] = res.label
+        out[f"{prefix}crisis.resources.{res.id}.text"] = res.text
+    for key, text in messages.items():
+        out[f"{prefix}messages.{key}"] = text
+    for i, text in enumerate(suggestions):
+        out[f"{prefix}messages.suggestions[{i}]"] = text
+    return out
 
 
 # --------------------------------------------------------------------------- loading helpers

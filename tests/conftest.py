@@ -43,6 +43,22 @@ def embed(embeddings):
     return embeddings.embed
 
 
+@pytest.fixture(scope="module")
+def policy():
+    """The shipped policy (guardrails/policy/), for rule-level tests."""
+    from guardrails import load_policy
+
+    return load_policy()
+
+
+@pytest.fixture(scope="module")
+def guard(policy):
+    """Guardrails over the shipped policy, rules only (no classifier)."""
+    from guardrails import Guardrails
+
+    return Guardrails(policy)
+
+
 @pytest.fixture(scope="session")
 def corpus():
     from bot.corpus import load_corpus

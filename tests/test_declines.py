@@ -17,21 +17,11 @@ import yaml
 
 from bot.corpus import load_corpus
 from bot.reply import Reply
-from guardrails import Guardrails, PolicyError, Verdict, find_dose_amounts, load_policy, render
+from guardrails import PolicyError, Verdict, find_dose_amounts, load_policy, render
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails" / "policy"
 CLINIC = {"name": "Calm Clinic", "phone": "555-0100", "email": "a@b.example", "hours": "9-5",
           "contact_url": "https://calm.example"}
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
-
-
-@pytest.fixture(scope="module")
-def guard(policy):
-    return Guardrails(policy)
 
 
 # General questions the corpus answers: answered (route pass), and the answer carries a referral line.

@@ -147,16 +147,6 @@ def reply_skeleton(policy, verdict: Verdict) -> str:
     return render(text, CLINIC)
 
 
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
-
-
-@pytest.fixture(scope="module")
-def guard(policy):
-    return Guardrails(policy)
-
-
 # --------------------------------------------------------------------------- the case file
 
 

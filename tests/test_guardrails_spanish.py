@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardrails import Guardrails, PolicyError, find_dose_amounts, load_policy, render
+from guardrails import PolicyError, find_dose_amounts, render
 from guardrails.policy import ALLOWED_PLACEHOLDERS, MESSAGE_KEYS, _File, _load_crisis, _load_messages
 from guardrails.small_talk import load_small_talk
 
@@ -24,16 +24,6 @@ POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails" / "policy"
 ES_DIR = POLICY_DIR / "es"
 CLINIC = {"name": "Clínica Calma", "phone": "555-0100", "email": "hola@calma.example", "hours": "9 a 5",
           "contact_url": "https://calma.example/contacto"}
-
-
-@pytest.fixture(scope="module")
-def policy():
-    return load_policy()
-
-
-@pytest.fixture(scope="module")
-def guard(policy):
-    return Guardrails(policy)
 
 
 def _route(guard, message):
