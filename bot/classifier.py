@@ -9,11 +9,11 @@ Questions no entry answers (`corpus/negatives/unanswerable.yaml`) train one more
 probability it takes is taken from every entry, so a question beyond the corpus lowers every entry's
 score instead of handing a confident probability to whichever entry is least unlike it.
 
-    classifier = EntryClassifier.for_index(index, negatives)   # trained once per index, then cached
+    classifier = EntryClassifier.for_index(index, negatives)   # trained once per set of vectors, then cached
     classifier.run(vector)                                     # {"sessions-length": 0.91, ...}
 
 Training reads the vectors already stored in the index (and the negatives' vectors, which the caller
-embeds), so it needs no model; it runs only when the corpus changed (about 15 s on 2 cores). A query
+embeds), so it needs no model; it runs only when those vectors changed (about 15 s on 2 cores). A query
 is one matrix product.
 """
 
@@ -31,6 +31,8 @@ REGULARISATION_C = 256.0   # inverse L2 strength; chosen by cross-validation ove
 NONE = ""                  # the class of questions no entry answers
 NONE_WEIGHT = 1.0          # each negative's weight in training, relative to one phrasing (cross-validated)
 TOLERANCE = 1e-8           # optimiser tolerance: see train()
+CACHE_VERSION = 2          # bump when training changes in a way the digest of its inputs cannot see
+CACHE_KEEP = 16            # trained classifiers kept in the cache (about 0.3 MB each)
 
 
 class EntryClassifier:
@@ -78,7 +80,7 @@ class EntryClassifier:
     # -- cache ---------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
         np.savez(tmp, entry_ids=np.array(self.entry_ids), weights=self.weights, bias=self.bias)
         os.replace(tmp, path)
 
@@ -89,21 +91,29 @@ class EntryClassifier:
 
     @classmethod
     def for_index(cls, index, negatives: np.ndarray | None = None,  # noqa: ANN001
-                  translations: bool = False) -> EntryClassifier:
-        """The classifier for a `bot.index.EntryIndex`'s contents and these negatives' vectors, from the
-        cache beside the index or trained now. ``translations``: trained on the translated phrasings too
-        (the classifier for Spanish questions); without, it is the English classifier, unchanged by them."""
+                  translations: bool = False, cache_dir: Path | None = None) -> EntryClassifier:
+        """The classifier for a `bot.index.EntryIndex`'s vectors and these negatives' vectors, from the cache
+        or trained now. ``translations``: trained on the translated phrasings too (the classifier for Spanish
+        questions); without, it is the English classifier, unchanged by them.
+
+        The cache (``cache_dir``, by default `var/models/entry-classifiers`) is keyed by a digest of exactly
+        what training reads (the index's vectors and ids, the negatives, the settings), so every index that
+        holds the same vectors shares one trained model: a rebuild, the tests' indexes, replicas."""
+        from bot.settings import models_dir
+
         negatives = None if negatives is None or not len(negatives) else np.asarray(negatives, dtype=np.float32)
-        key = f"{index.collection_name}|{REGULARISATION_C}|{NONE_WEIGHT}|{TOLERANCE}" + ("|tr" if translations else "")
-        digest = hashlib.sha256(key.encode())
+        digest = hashlib.sha256(f"{REGULARISATION_C}|{NONE_WEIGHT}|{TOLERANCE}|{CACHE_VERSION}".encode())
+        digest.update(index.fingerprint(translations).encode())
         if negatives is not None:
             digest.update(negatives.tobytes())
-        # Named by the collection first: the English and the translated classifier of one index live side by
-        # side, and a new index's classifiers replace both.
-        collection = hashlib.sha256(index.collection_name.encode()).hexdigest()[:8]
-        path = Path(index.path) / f"classifier-{collection}-{digest.hexdigest()[:16]}.npz"
+        folder = Path(cache_dir) if cache_dir is not None else models_dir() / "entry-classifiers"
+        path = folder / f"entry-{digest.hexdigest()[:20]}.npz"
+        for stale in Path(index.path).glob("classifier-*.npz"):   # where earlier versions kept them
+            stale.unlink(missing_ok=True)
         try:
-            return cls.load(path)
+            classifier = cls.load(path)
+            os.utime(path)   # recently used: kept by the pruning below
+            return classifier
         except (OSError, ValueError, KeyError):
             pass
         vectors, labels = index.vectors(translations=translations)
@@ -112,9 +122,9 @@ class EntryClassifier:
                  len(set(labels)), 0 if negatives is None else len(negatives))
         try:
             classifier.save(path)
-            for old in Path(index.path).glob("classifier-*.npz"):
-                if not old.name.startswith(f"classifier-{collection}-"):
-                    old.unlink(missing_ok=True)
+            files = sorted(folder.glob("entry-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for old in files[CACHE_KEEP:]:
+                old.unlink(missing_ok=True)
         except OSError:
             pass   # a read-only disk only costs start-up time
         return classifier

@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", required=True, metavar="DIR")
     ev.add_argument("--compare", default="", help="baselines to run alongside: bm25,dense")
     ev.add_argument("--no-progress", action="store_true")
+    ev.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="run the cases in N worker processes (same routes; latency figures then share the CPU)")
     for name in ("crisis-recall", "decline-recall", "answer-accuracy", "abstain-accuracy", "hit1", "crisis-line"):
         ev.add_argument(f"--min-{name}", type=float, default=None, metavar="X",
                         help=f"exit non-zero when {name.replace('-', ' ')} is under X")

@@ -24,7 +24,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -128,32 +128,64 @@ def _st_model():  # noqa: ANN202 - torch types stay out of the fast path
 
 
 class CachedEmbed:
-    """Embeds fixed texts (the crisis examples) once and keeps the vectors on disk beside the index.
+    """Embeds fixed texts (the crisis examples, the negatives, the corpus's documents) once and keeps the
+    vectors on disk.
 
-    The cache key is the text list, the model id and the NumPy encoder's version, so editing the examples
-    or the encoder recomputes them. Saves about
-    a second on every cold start. A missing or unreadable cache is simply recomputed.
+    The cache key is the text list, the model id, the NumPy encoder's version and ``tag`` (the backend, where
+    backends may differ in the last bits), so editing the texts or the encoder recomputes them. A missing or
+    unreadable cache is simply recomputed; only the ``keep`` most recently used files stay.
     """
 
-    def __init__(self, embed, folder) -> None:  # noqa: ANN001
+    def __init__(self, embed, folder, tag: str = "", keep: int = 32) -> None:  # noqa: ANN001
         self.embed = embed
         self.folder = Path(folder)
+        self.tag = tag
+        self.keep = keep
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        key = hashlib.sha256(json.dumps([MODEL_ID, ENCODER_VERSION, list(texts)]).encode()).hexdigest()[:20]
+        key = hashlib.sha256(json.dumps([MODEL_ID, ENCODER_VERSION, self.tag, list(texts)]).encode()).hexdigest()[:20]
         path = self.folder / f"vectors-{key}.npy"
         try:
             vectors = np.load(path)
             if vectors.shape[0] == len(texts):
+                os.utime(path)   # recently used: kept by the pruning below
                 return vectors
         except (OSError, ValueError):
             pass
         vectors = self.embed(list(texts))
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npy")
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
             np.save(tmp, vectors)
             os.replace(tmp, path)
+            self._prune()
         except OSError:
             pass   # a read-only disk only costs start-up time
         return vectors
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.glob("vectors-*.npy"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in files[self.keep:]:
+            old.unlink(missing_ok=True)
+
+
+class DiskCachedEmbeddings:
+    """LangChain-style embeddings whose `embed_documents` goes through a `CachedEmbed`: an index build embeds
+    the same documents for every index of one corpus (tests, replicas, a forced rebuild). The backend's model
+    is loaded only on a miss (sentence-transformers imports torch: seconds)."""
+
+    def __init__(self, backend: str, folder: Path) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown embeddings backend {backend!r}; choose one of {BACKENDS}")
+        self.backend = backend
+        self._cached = CachedEmbed(lambda texts: self.model.embed(texts), folder, tag=backend)
+
+    @cached_property
+    def model(self) -> MiniLMEmbeddings:
+        return MiniLMEmbeddings(backend=self.backend)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._cached(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.embed_query(text)

@@ -238,6 +238,40 @@ def run_system(name: str, run: Callable[[str, Sequence[str]], Outcome], cases: S
     return results
 
 
+_worker_run: Callable[[str, Sequence[str]], Outcome] | None = None
+
+
+def _start_worker() -> None:
+    """A worker process builds its own pipeline from the same files (the parent has already checked the index)."""
+    global _worker_run
+    from bot.assistant import build_pipeline
+
+    _worker_run = pipeline_runner(build_pipeline()[0])
+
+
+def _run_chunk(cases: Sequence[Case]) -> list[dict[str, Any]]:
+    assert _worker_run is not None
+    return run_system("pipeline", _worker_run, cases, progress=False)
+
+
+def run_in_workers(cases: Sequence[Case], jobs: int, progress: bool) -> list[dict[str, Any]]:
+    """The pipeline's results for ``cases``, in their order, from ``jobs`` processes. Every case carries its
+    own history, so no case depends on another and the routes are those of one process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    size = max(1, -(-len(cases) // (jobs * 8)))   # small chunks: long messages are not spread evenly
+    chunks = [list(cases[i:i + size]) for i in range(0, len(cases), size)]
+    # spawn, not fork: ONNX Runtime and tokenizers hold native state a forked child must not share
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker) as pool:
+        done = tqdm(pool.map(_run_chunk, chunks), total=len(chunks), desc=f"eval pipeline ({jobs} jobs)",
+                    unit="chunk", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+        return [row for rows in done for row in rows]
+
+
 def pipeline_runner(pipeline) -> Callable[[str, Sequence[str]], Outcome]:  # noqa: ANN001
     def run(message: str, history: Sequence[str]) -> Outcome:
         reply = pipeline.run(message, history=history)
@@ -299,6 +333,9 @@ def run_eval_command(args: argparse.Namespace) -> int:
         err("faqbot eval: error: no valid cases to run")
         return 2
     progress = not getattr(args, "no_progress", False)
+    if getattr(args, "jobs", 1) < 1:
+        err("faqbot eval: error: --jobs must be at least 1")
+        return 2
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -318,7 +355,11 @@ def run_eval_command(args: argparse.Namespace) -> int:
     for w in warnings:
         err(f"faqbot eval: warning: {w}")
 
-    results = run_system("pipeline", pipeline_runner(pipeline), loaded.cases, progress)
+    jobs = getattr(args, "jobs", 1) or 1
+    if jobs > 1:
+        results = run_in_workers(loaded.cases, jobs, progress)
+    else:
+        results = run_system("pipeline", pipeline_runner(pipeline), loaded.cases, progress)
     metrics = summarize(results)
     baselines: dict[str, dict[str, Any]] = {}
     baseline_results: dict[str, list[dict[str, Any]]] = {}

@@ -1,4 +1,4 @@
-"""The entry classifier: trained from the real index's vectors, cached beside it, rebuilt when unreadable."""
+"""The entry classifier: trained from the real index's vectors, cached by them, retrained when unreadable."""
 
 from __future__ import annotations
 
@@ -37,30 +37,33 @@ def negatives(embed):
     return embed(list(load_negatives()))
 
 
-def test_cached_beside_the_index_and_reused(pipeline, index, negatives):
-    files = sorted(Path(index.path).glob("classifier-*.npz"))
-    assert len(files) == 2          # the English classifier and the one for translated (Spanish) questions
+def _cache_files() -> list[Path]:
+    from bot.settings import models_dir
+
+    return sorted((models_dir() / "entry-classifiers").glob("entry-*.npz"))
+
+
+def test_cached_by_its_inputs_and_reused(pipeline, index, negatives):
+    files = _cache_files()
     english = [f for f in files
                if np.array_equal(EntryClassifier.load(f).weights, pipeline.retriever.classifier.weights)]
     assert len(english) == 1
     again = EntryClassifier.for_index(index, negatives)
     np.testing.assert_array_equal(again.weights, pipeline.retriever.classifier.weights)
-    assert sorted(Path(index.path).glob("classifier-*.npz")) == files
+    assert _cache_files() == files                      # read from the cache, not trained again
+    spanish = EntryClassifier.for_index(index, negatives, translations=True)
+    assert not np.array_equal(spanish.weights, again.weights)   # the translated phrasings are another model
 
 
 def test_unreadable_cache_is_retrained(pipeline, index, negatives, tmp_path):
-    files = [f for f in Path(index.path).glob("classifier-*.npz")
-             if np.array_equal(EntryClassifier.load(f).weights, pipeline.retriever.classifier.weights)]
-    original = EntryClassifier.load(files[0])
-    broken = tmp_path / files[0].name
-    broken.write_bytes(b"not a numpy archive")
-    # Point a copy of the index at a folder whose cache file is garbage.
-    index_copy = object.__new__(type(index))
-    index_copy.__dict__.update(index.__dict__, path=tmp_path)
-    retrained = EntryClassifier.for_index(index_copy, negatives)
+    original = pipeline.retriever.classifier
+    (english,) = [f for f in _cache_files() if np.array_equal(EntryClassifier.load(f).weights, original.weights)]
+    cached = tmp_path / english.name             # the same key, in a cache whose file is garbage
+    cached.write_bytes(b"not a numpy archive")
+    retrained = EntryClassifier.for_index(index, negatives, cache_dir=tmp_path)
     assert retrained.entry_ids == original.entry_ids
     np.testing.assert_allclose(retrained.weights, original.weights, atol=1e-3)
-    assert EntryClassifier.load(broken).entry_ids == original.entry_ids   # the cache was rewritten
+    assert EntryClassifier.load(cached).entry_ids == original.entry_ids   # the cache was rewritten
 
 
 def test_rejects_mismatched_weights():

@@ -95,3 +95,19 @@ def test_a_missed_floor_exits_1(tmp_path, index_path):
     assert "MISSED" in proc.stdout and "answer accuracy" in proc.stdout
     assert "%|" not in proc.stderr
     assert (out / "summary.json").is_file()
+
+
+def test_jobs_give_the_same_results_as_one_process(tmp_path, index_path, compared):
+    _, single = compared
+    proc, out = _eval(tmp_path, index_path, "jobs", "--no-progress", "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    keys = ("id", "route", "entry_got", "candidates", "reply", "pass")
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    expected = [json.loads(line) for line in (single / "results.jsonl").read_text().splitlines()]
+    assert [{k: r[k] for k in keys} for r in rows] == [{k: r[k] for k in keys} for r in expected]
+    assert len(rows) == 5      # every valid case, in the file's order
+
+
+def test_jobs_must_be_positive(tmp_path, index_path):
+    proc, _ = _eval(tmp_path, index_path, "nojobs", "--jobs", "0")
+    assert proc.returncode == 2 and "--jobs must be at least 1" in proc.stderr

@@ -95,8 +95,8 @@ def test_two_replicas_share_one_chroma_server(tmp_path):
                 pass
             import time
             time.sleep(0.2)
-        env = {**os.environ, "FAQBOT_INDEX_EMBEDDINGS": "numpy"}
-        run = subprocess.run([sys.executable, "-m", "bot.cli", "index", "--chroma-url", url], cwd=ROOT, env=env,
+        # The documents' vectors come from the models cache the session's index build filled (no torch import).
+        run = subprocess.run([sys.executable, "-m", "bot.cli", "index", "--chroma-url", url], cwd=ROOT,
                              capture_output=True, text=True, timeout=180)
         assert run.returncode == 0 and "index built" in run.stdout, run.stderr
         settings = _settings(tmp_path)
