@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
-from bot.cli import print_json
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _print_reply(reply, as_json: bool) -> None:  # noqa: ANN001

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.index import MODEL_ID
+from bot.minilm import MODEL_ID
 from bot.settings import models_dir
 from guardrails.risk_model import MODEL_VERSION, REGULARISATION_C, TOLERANCE, CrisisClassifier
 from guardrails.sentences import risk_units

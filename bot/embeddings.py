@@ -29,8 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.index import MODEL_ID
-from bot.minilm import ENCODER_VERSION, MiniLMEncoder, ModelMissingError, packaged_model_path
+from bot.minilm import ENCODER_VERSION, MODEL_ID, MiniLMEncoder, ModelMissingError, packaged_model_path
 
 BACKENDS = ("onnx", "numpy", "sentence-transformers")
 CACHE_SIZE = 4096   # vectors kept in memory (about 6 MB)

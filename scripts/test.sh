@@ -26,11 +26,12 @@ echo "== corpus check"
 .venv/bin/faqbot corpus check
 echo "== index (exports the encoder, trains the crisis and entry classifiers once per data change)"
 .venv/bin/faqbot index
-echo "== pytest"
-.venv/bin/python -m pytest "$@"
-# The eval gates run their cases in one worker process per core (the routes are those of one process).
+# Tests and eval gates run in one worker process per core, at most four (each loads the model, ~250 MB).
 jobs=$(nproc 2>/dev/null || echo 2)
 jobs=$(( jobs > 4 ? 4 : jobs ))
+echo "== pytest (${jobs} workers)"
+.venv/bin/python -m pytest -n "$jobs" "$@"
+# The eval gates' routes are those of one process (tests/test_eval_cli.py), whatever --jobs is.
 echo "== eval gate"
 # Our labelled cases (1,147): crisis recall stays perfect; measured 450/457 declines (the seven others are
 # handed off as crisis, the safe side: six dosing questions and, since the classifier learnt from Spanish

@@ -1,0 +1,29 @@
+"""The project's shape: no import cycles between its own modules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_no_import_cycles():
+    run = subprocess.run([sys.executable, "scripts/import_graph.py"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0 and "cycles: 0" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_cycle_is_reported(tmp_path):
+    # The checker itself, on two modules that import each other.
+    for package in ("bot", "guardrails", "eval"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "bot" / "a.py").write_text("from bot import b\n")
+    (tmp_path / "bot" / "b.py").write_text("def f():\n    from bot.a import x\n")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "import_graph.py").write_text((ROOT / "scripts" / "import_graph.py").read_text())
+    run = subprocess.run([sys.executable, "scripts/import_graph.py"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 1 and "bot.a <-> bot.b" in run.stdout, run.stdout + run.stderr
