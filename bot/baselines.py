@@ -82,7 +82,9 @@ class DenseBaseline(_Baseline):
     """LangChain `Chroma.similarity_search` over the answer texts, one document per entry."""
     name = "dense"
 
-    def __init__(self, corpus: Corpus, clinic: dict[str, str]) -> None:
+    def __init__(self, corpus: Corpus, clinic: dict[str, str], backend: str | None = "numpy") -> None:
+        """``backend``: the encoder (`bot.embeddings.BACKENDS`; None for the product's default, as the bench
+        uses to compare speed on equal terms)."""
         super().__init__(corpus, clinic)
         import chromadb
         from chromadb.config import Settings
@@ -92,8 +94,9 @@ class DenseBaseline(_Baseline):
 
         self._tmp = tempfile.mkdtemp(prefix="faqbot-dense-baseline-")
         client = chromadb.PersistentClient(path=self._tmp, settings=Settings(anonymized_telemetry=False))
-        self.store = Chroma(collection_name="dense-baseline", client=client,
-                            embedding_function=MiniLMEmbeddings(backend="numpy"),
+        embeddings = MiniLMEmbeddings(backend=backend)
+        self.backend = embeddings.backend
+        self.store = Chroma(collection_name="dense-baseline", client=client, embedding_function=embeddings,
                             collection_metadata={"hnsw:space": "cosine"})
         entries = list(corpus.entries)
         # Clinic-contact answers are templates: index them without the braces, as the main index does.

@@ -70,7 +70,33 @@ def bench_in_process(turns: int) -> dict:
         out[name] = {stage: {"p50_ms": percentile(v, 50), "p95_ms": percentile(v, 95), "n": len(v)}
                      for stage, v in stages.items()}
         out[name]["chars_mean"] = round(sum(map(len, messages)) / max(1, len(messages)))
+    out["dense_rag"] = _bench_dense_rag(pipeline, {k: sets[k] for k in ("short", "long")}, out)
     return out
+
+
+def _bench_dense_rag(pipeline, sets: dict[str, list[str]], ours: dict) -> dict:  # noqa: ANN001
+    """What a user would pick instead: a plain dense RAG (LangChain's Chroma similarity search over the same
+    answers, no guardrails), with the same encoder as ours, on the same messages seen for the first time.
+    The ratio is our turn's latency over its."""
+    from bot.baselines import DenseBaseline
+    from bot.settings import load_clinic
+
+    dense = DenseBaseline(pipeline.corpus, load_clinic(), backend=None)
+    try:
+        out: dict = {"encoder": dense.backend}
+        for name, messages in sets.items():
+            times = []
+            for message in messages:
+                t = time.perf_counter()
+                dense.run(message)
+                times.append((time.perf_counter() - t) * 1000)
+            p50, p95 = percentile(times, 50), percentile(times, 95)
+            out[name] = {"p50_ms": p50, "p95_ms": p95, "n": len(times),
+                         "ratio_p50": round(ours[name]["total"]["p50_ms"] / p50, 2) if p50 else None,
+                         "ratio_p95": round(ours[name]["total"]["p95_ms"] / p95, 2) if p95 else None}
+        return out
+    finally:
+        dense.close()
 
 
 def bench_ask_cold(runs: int = 3) -> dict:
@@ -175,8 +201,28 @@ async def _load(url: str, clients: int, seconds: float) -> dict:
             "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
 
 
-def bench_server(clients: int, seconds: float, workers: int = 1, console: bool = False) -> dict:
-    """Start `faqbot serve` (by default without the staff console, as an API replica), load it, stop it."""
+async def _sequential(url: str, messages: list[str]) -> dict:
+    """One client, one request at a time: each message's latency over HTTP on an otherwise idle server."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    client = RawHttpClient(parsed.hostname, parsed.port)
+    latencies = []
+    try:
+        for message in messages:
+            t = time.perf_counter()
+            status, _ = await client.post_json("/api/chat", {"message": message})
+            if status == 200:
+                latencies.append((time.perf_counter() - t) * 1000)
+    finally:
+        await client.close()
+    return {"n": len(latencies), "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
+
+
+def bench_server(clients: int, seconds: float, workers: int = 1, console: bool = False,
+                 one_client: list[str] | None = None) -> dict:
+    """Start `faqbot serve` (by default without the staff console, as an API replica), load it, stop it.
+    ``one_client``: messages sent first one at a time, for the latency of a request on an idle server."""
     import httpx
 
     port = free_port()
@@ -202,7 +248,10 @@ def bench_server(clients: int, seconds: float, workers: int = 1, console: bool =
                 except httpx.HTTPError:
                     time.sleep(0.2)
             cold = time.perf_counter() - start
+            sequential = asyncio.run(_sequential(url, one_client or []))
             load = asyncio.run(_load(url, clients, seconds))
+            if one_client:
+                load["one_client"] = sequential
             load["cold_start_to_first_answer_s"] = round(cold, 2)
             load["peak_rss_mb"] = _peak_rss_mb(proc.pid)
             load["workers"] = workers
@@ -221,7 +270,14 @@ def run_bench_command(args: argparse.Namespace) -> int:
     result["ask_cold"] = bench_ask_cold()
     if not args.skip_http:
         print(f"bench: /api/chat with {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
-        result["http"] = bench_server(args.clients, args.seconds, workers=1)
+        # The "short" messages again, now over HTTP: the web layer's cost is the difference of the medians.
+        short = _messages("eval/heldout/*.jsonl", 1, 300, args.turns)
+        result["http"] = bench_server(args.clients, args.seconds, workers=1, one_client=short)
+        one = result["http"].get("one_client", {})
+        if one.get("p50_ms") is not None:
+            result["web_overhead_ms"] = {
+                "p50": round(one["p50_ms"] - result["in_process"]["short"]["total"]["p50_ms"], 2),
+                "how": "median /api/chat latency, one client, minus the median in-process turn, same messages"}
         print("bench: the same with --workers 2 ...", file=sys.stderr)
         result["http_2_workers"] = bench_server(args.clients, args.seconds, workers=2)
         print("bench: cold start of the full `faqbot serve` (with the staff console) ...", file=sys.stderr)

@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # The one command that sets everything up and runs every check: lint, corpus check, tests, eval gate.
+# `--fast`: lint, corpus check and the unit tests only (no model, no index, no process; under a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
+# Tests and eval gates run in one worker process per core, at most four (each loads the model, ~250 MB).
+jobs=$(nproc 2>/dev/null || echo 2)
+jobs=$(( jobs > 4 ? 4 : jobs ))
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  echo "== ruff" && .venv/bin/ruff check bot guardrails tests eval scripts
+  echo "== corpus check" && .venv/bin/faqbot corpus check
+  echo "== pytest: unit tests (${jobs} workers)"
+  exec .venv/bin/python -m pytest -n "$jobs" -m unit "$@"
+fi
 if ! command -v chromium >/dev/null 2>&1; then
   echo "test: installing Debian's chromium for the widget tests"
   if [ "$(id -u)" = 0 ]; then
@@ -26,9 +37,6 @@ echo "== corpus check"
 .venv/bin/faqbot corpus check
 echo "== index (exports the encoder, trains the crisis and entry classifiers once per data change)"
 .venv/bin/faqbot index
-# Tests and eval gates run in one worker process per core, at most four (each loads the model, ~250 MB).
-jobs=$(nproc 2>/dev/null || echo 2)
-jobs=$(( jobs > 4 ? 4 : jobs ))
 echo "== pytest (${jobs} workers)"
 .venv/bin/python -m pytest -n "$jobs" "$@"
 # The eval gates' routes are those of one process (tests/test_eval_cli.py), whatever --jobs is.

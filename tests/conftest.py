@@ -24,6 +24,31 @@ for _key, _value in {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
+# Test levels, marked at collection: `system` starts processes or a browser, `integration` loads the real
+# model or builds a real index in this process, `unit` does neither (`bash scripts/test.sh --fast`).
+MODEL_FIXTURES = {"embeddings", "embed", "assistant", "pipeline", "index", "built_index"}
+PROCESS_MARKS = ("subprocess.", "LiveServer(", "faqbot(", "sync_playwright", "live_server", "console_server",
+                 "_eval(", "Popen(")
+
+
+def _level(item: pytest.Item) -> str:
+    import inspect
+
+    names = set(getattr(item, "fixturenames", ()))
+    try:
+        source = inspect.getsource(item.function)
+    except (OSError, TypeError, AttributeError):
+        source = ""
+    if item.get_closest_marker("browser") or any(mark in source for mark in PROCESS_MARKS) \
+            or names & {"live_server", "console_server", "staff", "served", "compared"}:
+        return "system"
+    return "integration" if names & MODEL_FIXTURES else "unit"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(_level(item))
+
 
 @pytest.fixture(scope="session")
 def embeddings():

@@ -27,3 +27,12 @@ def test_a_cycle_is_reported(tmp_path):
     run = subprocess.run([sys.executable, "scripts/import_graph.py"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 1 and "bot.a <-> bot.b" in run.stdout, run.stdout + run.stderr
+
+
+def test_guardrails_never_import_the_rest_of_the_product():
+    # The guardrails must load and run when the rest of the product cannot (docs/architecture.md).
+    run = subprocess.run([sys.executable, "scripts/import_graph.py", "--edges"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    edges = [line.split(" -> ") for line in run.stdout.splitlines() if " -> " in line and ":" not in line]
+    assert edges, run.stdout
+    assert [e for e in edges if e[0].startswith("guardrails") and e[1].startswith("bot")] == []
