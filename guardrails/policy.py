@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from .dose import find_dose_amounts
+from .regex_cache import RegexCache
 from .yaml_text import parse_yaml
 
 __all__ = [
@@ -56,6 +57,7 @@ OPTIONAL_MESSAGE_KEYS = ("other_language", "untranslated")
 TRANSLATED_LANGUAGES = ("es",)   # each has a folder policy/<lang>/ with crisis.yaml and messages.yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+REGEXES = RegexCache.default()   # the rules' compiled forms, kept across processes (guardrails/regex_cache.py)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _WORD_SEP = r"[\W_]+"
 _WILDCARD = r"(?:[a-z0-9]+[\W_]+){0,3}"
@@ -356,7 +358,9 @@ class _File:
                 if other in trail:
                     raise self.fail(f"terms.{name}[{i}]", f"<<{other}>> includes itself")
                 nested.append(resolve(other, (*trail, other)))
-            out[name] = "(?:" + "|".join(sorted(words, key=len, reverse=True) + nested) + ")"
+            # longest first; ties alphabetically, so the pattern text (and its cached compiled form) is the
+            # same in every process
+            out[name] = "(?:" + "|".join(sorted(words, key=lambda w: (-len(w), w)) + nested) + ")"
             return out[name]
 
         for name in lists:
@@ -435,11 +439,11 @@ class _File:
         for i, pattern in enumerate(patterns):
             pattern = self.expand(pattern, f"{fld}.patterns[{i}]")
             try:
-                re.compile(pattern)
+                REGEXES.compile(pattern)
             except re.error as exc:
                 raise self.fail(f"{fld}.patterns[{i}]", f"regex does not compile: {exc}") from None
             sources.append(pattern)
-        combined = re.compile("|".join(f"(?:{s})" for s in sources))
+        combined = REGEXES.compile("|".join(f"(?:{s})" for s in sources))
         refer = data.get("refer")
         if refer is not None and (not isinstance(refer, str) or not _ID.match(refer)):
             raise self.fail(f"{fld}.refer", "must be the id of a line in referrals.yaml")
@@ -680,6 +684,7 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         raise PolicyError(str(exc)) from exc
     translations = {lang: _load_translation(folder / lang, lang, referrals)
                     for lang in TRANSLATED_LANGUAGES if (folder / lang).is_dir()}
+    REGEXES.save()
     return Policy(
         crisis_reply=reply,
         resources=resources,
