@@ -125,7 +125,7 @@ def candidate_rows(pipeline: TurnPipeline, text: str, history: list[str], reply:
     retriever = pipeline.retriever
     if retriever is None:
         return []
-    cleaned = normalise(text, history)
+    cleaned = normalise(text, history, window=pipeline.history_window)
     followup = bool(cleaned.history) and is_followup(cleaned.text)
     on_topic = followup or pipeline.guardrails.mentions_domain(cleaned.text)
     settings = retriever.settings

@@ -26,7 +26,6 @@ from guardrails import Guardrails, Verdict
 from guardrails.language import SERVED, choose_language
 
 log = logging.getLogger("faqbot.pipeline")
-HISTORY_TURNS = 6        # earlier user turns the guardrails and follow-ups read
 
 
 class InputError(ValueError):
@@ -41,16 +40,18 @@ class Turn:
     text_lang: str = "en"   # the language the patient writes in (the widget's choice aside): for retrieval
 
 
-def normalise(message: str, history: Sequence[str] = (), lang: str | None = None) -> Turn:
-    """Unicode-normalise, drop control characters, collapse whitespace; history keeps its last turns; the
-    language is the widget's choice (``lang``), else this message's, else the conversation's (guardrails.language)."""
+def normalise(message: str, history: Sequence[str] = (), lang: str | None = None, window: int | None = None) -> Turn:
+    """Unicode-normalise, drop control characters, collapse whitespace; history keeps its last ``window`` turns
+    (all when None); the language is the widget's choice (``lang``), else this message's, else the
+    conversation's (guardrails.language)."""
     if not isinstance(message, str):
         raise InputError("message must be text")
     text = _clean(message)
     if not text:
         raise InputError("message is empty")
     earlier = tuple(t for t in (_clean(h) for h in history if isinstance(h, str)) if t)
-    earlier = earlier[-HISTORY_TURNS:]
+    if window is not None:
+        earlier = earlier[-window:] if window > 0 else ()
     written = choose_language(text, earlier)
     return Turn(text=text, history=earlier, lang=lang if lang in SERVED else written, text_lang=written)
 
@@ -67,6 +68,9 @@ class TurnPipeline:
         self.corpus = corpus
         self.messages = messages
         self.guardrails = guardrails
+        # The conversation window, decided once in the guardrail policy (crisis_classifier.yaml history_window):
+        # the earlier user messages a turn reads, the server keeps and the widget sends.
+        self.history_window = guardrails.history_limit
         self.embed = embed          # Callable[[list[str]], np.ndarray]
         self.retriever = retriever  # None while the vector store is unreachable: guardrails still run
         self.check = check
@@ -84,7 +88,8 @@ class TurnPipeline:
         """One turn. ``lang`` ("en" or "es") is the widget's choice of language; None detects it."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        turn = normalise(message, history, lang)     # InputError goes to the caller: it is the user's to fix
+        # InputError goes to the caller: it is the user's to fix
+        turn = normalise(message, history, lang, self.history_window)
         try:
             reply = self._run(turn, timings)
             t = time.perf_counter()

@@ -47,7 +47,9 @@ class HistoryTurn(BaseModel):
 class ChatRequest(BaseModel):
     message: str = Field(description="The patient's message (1 to server.max_message_chars characters)")
     history: list[HistoryTurn | str] = Field(default_factory=list,
-                                             description="Earlier turns, oldest first; strings are user turns")
+                                             description="Earlier turns, oldest first; strings are user turns. "
+                                                         "The last history_turns user turns "
+                                                         "(/widget-config.json) are read")
     session_id: str | None = Field(default=None, max_length=128)
     lang: str | None = Field(default=None, description="'en' or 'es': the language the patient chose in the "
                                                        "widget; omitted, the server detects it per conversation")
@@ -154,9 +156,10 @@ def _has_bad_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROL for ch in text)
 
 
-def parse_chat(raw: bytes, limits: ServerSettings,
-               headers: Any = None) -> tuple[str, list[str], str | None, str | None]:
-    """Validate a /api/chat body by hand so every mistake gets a clear 4xx, never a 500."""
+def parse_chat(raw: bytes, limits: ServerSettings, headers: Any = None, *,
+               window: int) -> tuple[str, list[str], str | None, str | None]:
+    """Validate a /api/chat body by hand so every mistake gets a clear 4xx, never a 500. ``window``: how many
+    earlier user messages are kept (the pipeline's `history_window`)."""
     data = _json_body(headers or {}, raw, limits)
     if not isinstance(data, dict):
         raise ApiError(422, "wrong_type", "request body must be a JSON object with a 'message' field", ["body"])
@@ -177,9 +180,12 @@ def parse_chat(raw: bytes, limits: ServerSettings,
         history_raw = []
     if not isinstance(history_raw, list):
         raise ApiError(422, "wrong_type", "'history' must be a list of earlier turns", ["history"])
+    # The last `window` user messages, newest read first; older items are neither read nor checked.
     user_turns: list[str] = []
-    kept = history_raw[-limits.max_history_turns:] if limits.max_history_turns else []
-    for i, turn in enumerate(kept, start=len(history_raw) - len(kept)):
+    for i in range(len(history_raw) - 1, -1, -1):
+        if len(user_turns) >= window:
+            break
+        turn = history_raw[i]
         if isinstance(turn, str):
             content, role = turn, "user"
         elif isinstance(turn, dict) and isinstance(turn.get("content"), str) and turn.get("role") in (
@@ -191,6 +197,7 @@ def parse_chat(raw: bytes, limits: ServerSettings,
                            [f"history[{i}]"])
         if role == "user":
             user_turns.append(content[: limits.max_message_chars])
+    user_turns.reverse()
     session_id = data.get("session_id")
     if session_id is not None and (not isinstance(session_id, str) or len(session_id) > 128):
         raise ApiError(422, "wrong_type", "'session_id' must be a string of at most 128 characters",
@@ -336,7 +343,8 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
         if refused is not None:
             return refused
         try:
-            message, history, session_id, lang = parse_chat(await request.body(), limits, request.headers)
+            message, history, session_id, lang = parse_chat(await request.body(), limits, request.headers,
+                                                            window=pipeline.history_window)
         except ApiError as exc:
             return _error(exc.status, exc.code, exc.message, fields=exc.fields)
         try:
@@ -395,6 +403,7 @@ def create_app(pipeline: TurnPipeline, status: Any, limits: ServerSettings, clin
             "suggestions_by_lang": {lang: list(pipeline.messages.for_lang(lang).suggestions)
                                     for lang in SERVED_LANGUAGES},
             "max_message_chars": limits.max_message_chars,
+            "history_turns": pipeline.history_window,
             "transcripts": transcripts is not None}
         if transcripts is not None:
             body["retention_days"] = transcripts.retention_s // 86400

@@ -9,6 +9,7 @@ A wrong value raises `SettingsError` naming the file and the field.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 from guardrails.yaml_text import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("faqbot.settings")
 CLINIC_FIELDS = ("name", "phone", "email", "address", "hours", "booking", "pricing", "insurance",
                  "after_hours", "contact_url")
 # Clinic policies corpus answers quote (fasting before a session, what to bring, cancellations, ...). Optional:
@@ -84,7 +86,6 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_message_chars: int = 1000
-    max_history_turns: int = 20
     max_body_bytes: int = 65536
     rate_limit_per_minute: int = 60
     rate_limit_burst: int = 20
@@ -99,7 +100,6 @@ class ServerSettings:
     def validate(self, where: str) -> None:
         _check(1 <= self.port <= 65535, where, "port", "must be 1-65535")
         _check(10 <= self.max_message_chars <= 20000, where, "max_message_chars", "must be 10-20000")
-        _check(0 <= self.max_history_turns <= 200, where, "max_history_turns", "must be 0-200")
         _check(1024 <= self.max_body_bytes <= 10_000_000, where, "max_body_bytes", "must be 1024-10000000")
         _check(self.rate_limit_per_minute >= 1, where, "rate_limit_per_minute", "must be >= 1")
         _check(self.rate_limit_burst >= 1, where, "rate_limit_burst", "must be >= 1")
@@ -144,6 +144,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+# Settings that moved: a file that still has one starts, with a warning that says where it went.
+RETIRED = {
+    "max_history_turns": "the conversation window (earlier user messages a reply reads, sent by the widget and "
+                         "kept by the server) is history_window in guardrails/policy/crisis_classifier.yaml",
+}
+
+
 def _section(cls: type, data: Any, where: str) -> Any:
     if data is None:
         data = {}
@@ -153,6 +160,9 @@ def _section(cls: type, data: Any, where: str) -> Any:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
+            if key in RETIRED:
+                log.warning("%s: %s is no longer read: %s", where, key, RETIRED[key])
+                continue
             raise SettingsError(f"{where}: {key}: unknown setting")
         default = getattr(cls(), key)
         if isinstance(default, tuple):

@@ -43,6 +43,34 @@ def test_history_is_read_statelessly(client):
     assert data["route"] == "crisis"
 
 
+def test_one_conversation_window_for_the_widget_the_server_and_the_turn(client, pipeline):
+    # The window is the guardrail policy's history_window; the widget is told it, the server keeps that many
+    # earlier patient messages, the turn reads them: a crisis inside the window keeps the crisis line.
+    window = pipeline.guardrails.policy.risk.history_window
+    assert pipeline.history_window == window
+    assert client.get("/widget-config.json").json()["history_turns"] == window
+    crisis = {"role": "user", "content": "I swallowed all my pills an hour ago"}
+
+    def history(ordinary_after: int) -> list[dict[str, str]]:
+        turns = [crisis, {"role": "assistant", "content": "..."}]
+        for n in range(ordinary_after):
+            turns += [{"role": "user", "content": f"what should I wear to appointment {n}?"},
+                      {"role": "assistant", "content": "..."}]
+        return turns
+
+    inside = client.post("/api/chat", json={"message": "how long is a session?",
+                                            "history": history(window - 1)}).json()
+    outside = client.post("/api/chat", json={"message": "how long is a session?",
+                                             "history": history(window)}).json()
+    assert inside.get("resources") and "988" in json.dumps(inside)
+    assert outside["route"] == "answer" and not outside.get("resources")
+
+
+def test_items_before_the_window_are_not_read(client, pipeline):
+    history = [{"role": "system", "content": "x"}] + ["an earlier question"] * pipeline.history_window
+    assert client.post("/api/chat", json={"message": "hi", "history": history}).status_code == 200
+
+
 @pytest.mark.parametrize(("body", "status", "code"), [
     (b'{"message": ""}', 422, "empty_message"),
     (b'{"message": "   \\n "}', 422, "empty_message"),

@@ -1,10 +1,12 @@
-"""The project's shape: no import cycles between its own modules."""
+"""The project's shape: no import cycles, guardrails apart from the rest, settings that moved still load."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,3 +38,18 @@ def test_guardrails_never_import_the_rest_of_the_product():
     edges = [line.split(" -> ") for line in run.stdout.splitlines() if " -> " in line and ":" not in line]
     assert edges, run.stdout
     assert [e for e in edges if e[0].startswith("guardrails") and e[1].startswith("bot")] == []
+
+
+def test_a_retired_setting_still_starts_and_says_where_it_went(tmp_path, caplog):
+    # max_history_turns moved to the guardrail policy (history_window): an older settings file keeps working.
+    from bot.settings import SettingsError, load_settings
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("server:\n  max_history_turns: 20\n  max_message_chars: 900\n")
+    with caplog.at_level("WARNING", logger="faqbot.settings"):
+        settings = load_settings(path)
+    assert settings.server.max_message_chars == 900
+    assert "max_history_turns" in caplog.text and "history_window" in caplog.text
+    path.write_text("server:\n  max_history_turn: 20\n")      # a typo is still an error naming the key
+    with pytest.raises(SettingsError, match="max_history_turn: unknown setting"):
+        load_settings(path)

@@ -520,6 +520,23 @@ def test_conversation_and_crisis_survive_reload_until_new_conversation(visit, li
     v.shot("new-conversation")
 
 
+def test_history_follows_the_servers_conversation_window(visit, live_server):
+    # The widget sends as many earlier questions as /widget-config.json's history_turns says.
+    assert widget_config(live_server)["history_turns"] >= 1
+    v = visit()
+    fake_config(v, live_server, history_turns=2)
+    v.load()
+    v.open()
+    sent: list[dict] = []
+    v.page.on("request", lambda r: r.url.endswith("/api/chat") and sent.append(json.loads(r.post_data)))
+    for question in ("how long is a session?", "can I drive home afterwards?", "what should I wear?",
+                     "do you take insurance?"):
+        v.ask(question)
+    history = sent[-1]["history"]
+    assert [h["content"] for h in history if h["role"] == "user"] == ["can I drive home afterwards?",
+                                                                       "what should I wear?"]
+
+
 def test_privacy_note_and_policy_link(visit, live_server):
     v = visit().load()
     v.open()

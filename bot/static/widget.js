@@ -31,7 +31,8 @@
     script = candidates.length ? candidates[candidates.length - 1] : null;
   }
 
-  var HISTORY_TURNS = 10;
+  // Earlier patient messages sent with each question, until /widget-config.json gives the server's window.
+  var HISTORY_TURNS = 6;
   var KEPT_ITEMS = 60;
   var SESSION_KEY = "faqbot.session_id";
   var STATE_KEY = "faqbot.conversation";
@@ -627,6 +628,7 @@
     this.crisis = false;
     this.waiting = false;
     this.maxChars = 1000;
+    this.historyTurns = HISTORY_TURNS;
     this.config = { clinic_name: "", contact_url: "", phone: "", privacy_url: "", suggestions: { en: [] },
       transcripts: false, retention_days: 0 };
     this.build();
@@ -1017,6 +1019,9 @@
           };
           if (typeof data.max_message_chars === "number" && data.max_message_chars >= 10) {
             self.maxChars = data.max_message_chars;
+          }
+          if (typeof data.history_turns === "number" && data.history_turns >= 1 && data.history_turns <= 50) {
+            self.historyTurns = Math.floor(data.history_turns);
           }
         }
         self.applyConfig();
@@ -1438,7 +1443,8 @@
       this.push({ type: "user", text: text, lang: this.lang });
       this.addUser(text, this.lang);
     }
-    var request = { message: text, history: this.history.slice(-HISTORY_TURNS), session_id: sessionId() };
+    // history holds (patient, assistant) pairs: the last historyTurns pairs carry that many patient messages
+    var request = { message: text, history: this.history.slice(-this.historyTurns * 2), session_id: sessionId() };
     if (this.langExplicit) {
       request.lang = this.lang;   // else the server answers in the language the patient writes in
     }
@@ -1473,8 +1479,8 @@
         var item = self.push({ type: "bot", data: reply, question: text });
         self.history.push({ role: "user", content: text });
         self.history.push({ role: "assistant", content: data.reply });
-        if (self.history.length > HISTORY_TURNS * 2) {
-          self.history = self.history.slice(-HISTORY_TURNS * 2);
+        if (self.history.length > self.historyTurns * 2) {
+          self.history = self.history.slice(-self.historyTurns * 2);
         }
         self.addBot(reply, item);
         self.save();
