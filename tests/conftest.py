@@ -45,6 +45,21 @@ def _level(item: pytest.Item) -> str:
     return "integration" if names & MODEL_FIXTURES else "unit"
 
 
+def broken_corpus_copy(tmp_path: Path, file_name: str, mutate) -> Path:  # noqa: ANN001
+    """A copy of corpus/entries in ``tmp_path`` whose ``file_name`` went through ``mutate(list_of_entries)``."""
+    import shutil
+
+    import yaml
+
+    folder = tmp_path / "entries"
+    shutil.copytree(ROOT / "corpus" / "entries", folder)
+    target = folder / file_name
+    data = yaml.safe_load(target.read_text())
+    mutate(data)
+    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return folder
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(_level(item))

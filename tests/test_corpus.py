@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.corpus import TOPICS, CorpusError, load_corpus
 from bot.lint import lint_corpus
@@ -98,14 +97,10 @@ def test_questions_every_clinic_gets_have_entries(corpus):
     assert "care team" in pregnancy and "prescriber" in pregnancy
 
 
-def _broken_copy(tmp_path: Path, mutate) -> Path:
-    folder = tmp_path / "entries"
-    shutil.copytree(ENTRIES, folder)
-    target = folder / "sessions.yaml"
-    data = yaml.safe_load(target.read_text())
-    mutate(data)
-    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    return folder
+def _broken_copy(tmp_path: Path, mutate) -> Path:  # noqa: ANN001
+    from conftest import broken_corpus_copy
+
+    return broken_corpus_copy(tmp_path, "sessions.yaml", mutate)
 
 
 @pytest.mark.parametrize(("mutate", "field", "problem"), [

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.corpus import CorpusError, load_corpus
 from guardrails.language import LanguageDetector, choose_language
-
-ENTRIES = Path(__file__).resolve().parent.parent / "corpus" / "entries"
 
 
 # -- language detection (no model) ------------------------------------------------------------------------
@@ -65,14 +61,10 @@ def test_every_entry_has_spanish_and_forty_are_approved(corpus):
             assert t.reviewer and t.date
 
 
-def _broken_copy(tmp_path: Path, mutate) -> Path:
-    folder = tmp_path / "entries"
-    shutil.copytree(ENTRIES, folder)
-    target = folder / "clinic_contact.yaml"
-    data = yaml.safe_load(target.read_text())
-    mutate(data)
-    target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    return folder
+def _broken_copy(tmp_path: Path, mutate) -> Path:  # noqa: ANN001
+    from conftest import broken_corpus_copy
+
+    return broken_corpus_copy(tmp_path, "clinic_contact.yaml", mutate)
 
 
 def _first_with_phone(data: list[dict]) -> dict:
