@@ -46,6 +46,11 @@ def _messages(pattern: str, lo: int, hi: int, limit: int) -> list[str]:
     return out[:limit]
 
 
+def short_messages(turns: int) -> list[str]:
+    """The "short" set: the in-process turns and the one-client HTTP run read the same messages."""
+    return _messages("eval/heldout/*.jsonl", 1, 300, turns)
+
+
 def bench_in_process(turns: int) -> dict:
     """Per-turn latency by stage, every message seen for the first time (the caches only help repeats,
     which FAQ traffic has many of; `repeat` shows a second pass over the same short messages)."""
@@ -55,7 +60,7 @@ def bench_in_process(turns: int) -> dict:
     for m in MESSAGES:   # warm-up
         pipeline.run(m)
     sets = {
-        "short": _messages("eval/heldout/*.jsonl", 1, 300, turns),
+        "short": short_messages(turns),
         "long": _messages("eval/crisis/*.jsonl", 600, 5000, max(20, turns // 5)),
         "spanish": _messages("eval/spanish/*.jsonl", 1, 300, turns),   # to hold beside "short"
     }
@@ -271,8 +276,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if not args.skip_http:
         print(f"bench: /api/chat with {args.clients} clients for {args.seconds:.0f} s ...", file=sys.stderr)
         # The "short" messages again, now over HTTP: the web layer's cost is the difference of the medians.
-        short = _messages("eval/heldout/*.jsonl", 1, 300, args.turns)
-        result["http"] = bench_server(args.clients, args.seconds, workers=1, one_client=short)
+        result["http"] = bench_server(args.clients, args.seconds, workers=1, one_client=short_messages(args.turns))
         one = result["http"].get("one_client", {})
         if one.get("p50_ms") is not None:
             result["web_overhead_ms"] = {

@@ -99,7 +99,7 @@ class EntryClassifier:
         The cache (``cache_dir``, by default `var/models/entry-classifiers`) is keyed by a digest of exactly
         what training reads (the index's vectors and ids, the negatives, the settings), so every index that
         holds the same vectors shares one trained model: a rebuild, the tests' indexes, replicas."""
-        from bot.settings import models_dir
+        from bot.settings import keep_newest, models_dir
 
         negatives = None if negatives is None or not len(negatives) else np.asarray(negatives, dtype=np.float32)
         digest = hashlib.sha256(f"{REGULARISATION_C}|{NONE_WEIGHT}|{TOLERANCE}|{CACHE_VERSION}".encode())
@@ -122,9 +122,7 @@ class EntryClassifier:
                  len(set(labels)), 0 if negatives is None else len(negatives))
         try:
             classifier.save(path)
-            files = sorted(folder.glob("entry-*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
-            for old in files[CACHE_KEEP:]:
-                old.unlink(missing_ok=True)
+            keep_newest(folder, "entry-*.npz", CACHE_KEEP)
         except OSError:
             pass   # a read-only disk only costs start-up time
         return classifier

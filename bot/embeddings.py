@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.minilm import ENCODER_VERSION, MODEL_ID, MiniLMEncoder, ModelMissingError, packaged_model_path
+from bot.settings import keep_newest
 
 BACKENDS = ("onnx", "numpy", "sentence-transformers")
 CACHE_SIZE = 4096   # vectors kept in memory (about 6 MB)
@@ -157,15 +158,10 @@ class CachedEmbed:
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
             np.save(tmp, vectors)
             os.replace(tmp, path)
-            self._prune()
+            keep_newest(self.folder, "vectors-*.npy", self.keep)
         except OSError:
             pass   # a read-only disk only costs start-up time
         return vectors
-
-    def _prune(self) -> None:
-        files = sorted(self.folder.glob("vectors-*.npy"), key=lambda f: f.stat().st_mtime, reverse=True)
-        for old in files[self.keep:]:
-            old.unlink(missing_ok=True)
 
 
 class DiskCachedEmbeddings:

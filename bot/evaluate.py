@@ -333,7 +333,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
         err("faqbot eval: error: no valid cases to run")
         return 2
     progress = not getattr(args, "no_progress", False)
-    if getattr(args, "jobs", 1) < 1:
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
         err("faqbot eval: error: --jobs must be at least 1")
         return 2
     out_dir = Path(args.out)
@@ -355,7 +356,6 @@ def run_eval_command(args: argparse.Namespace) -> int:
     for w in warnings:
         err(f"faqbot eval: warning: {w}")
 
-    jobs = getattr(args, "jobs", 1) or 1
     if jobs > 1:
         results = run_in_workers(loaded.cases, jobs, progress)
     else:

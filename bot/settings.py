@@ -60,6 +60,13 @@ def models_dir() -> Path:
     return Path(os.environ.get("FAQBOT_MODELS", home() / "var" / "models"))
 
 
+def keep_newest(folder: Path, pattern: str, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used files of a cache folder (callers touch a file on use)."""
+    files = sorted(Path(folder).glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
+
+
 @dataclass(frozen=True)
 class RetrievalSettings:
     # the same as config/settings.yaml, which is what runs; these fill in a field left out of it

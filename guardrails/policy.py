@@ -57,7 +57,6 @@ OPTIONAL_MESSAGE_KEYS = ("other_language", "untranslated")
 TRANSLATED_LANGUAGES = ("es",)   # each has a folder policy/<lang>/ with crisis.yaml and messages.yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-REGEXES = RegexCache.default()   # the rules' compiled forms, kept across processes (guardrails/regex_cache.py)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _WORD_SEP = r"[\W_]+"
 _WILDCARD = r"(?:[a-z0-9]+[\W_]+){0,3}"
@@ -439,11 +438,12 @@ class _File:
         for i, pattern in enumerate(patterns):
             pattern = self.expand(pattern, f"{fld}.patterns[{i}]")
             try:
-                REGEXES.compile(pattern)
+                RegexCache.default().compile(pattern)
             except re.error as exc:
                 raise self.fail(f"{fld}.patterns[{i}]", f"regex does not compile: {exc}") from None
             sources.append(pattern)
-        combined = REGEXES.compile("|".join(f"(?:{s})" for s in sources))
+        # compiled forms are kept across processes (guardrails/regex_cache.py): the file is read on first use
+        combined = RegexCache.default().compile("|".join(f"(?:{s})" for s in sources))
         refer = data.get("refer")
         if refer is not None and (not isinstance(refer, str) or not _ID.match(refer)):
             raise self.fail(f"{fld}.refer", "must be the id of a line in referrals.yaml")
@@ -684,7 +684,7 @@ def load_policy(policy_dir: Path | str | None = None) -> Policy:
         raise PolicyError(str(exc)) from exc
     translations = {lang: _load_translation(folder / lang, lang, referrals)
                     for lang in TRANSLATED_LANGUAGES if (folder / lang).is_dir()}
-    REGEXES.save()
+    RegexCache.default().save()
     return Policy(
         crisis_reply=reply,
         resources=resources,
