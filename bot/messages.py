@@ -22,8 +22,7 @@ from bot.reply import Action, Resource
 from bot.settings import is_unset
 from guardrails.policy import Policy, _check_template, _File
 from guardrails.small_talk import LANGUAGES, SmallTalk, SmallTalkMatch, load_small_talk
-
-DECLINE_ROUTES = ("dosing", "medical_advice", "out_of_scope")
+from guardrails.verdict import DECLINE_ROUTES
 
 # What an unset clinic detail reads as. A placeholder right after a colon stands alone ("Outside opening
 # hours: {after_hours}"), so it gets a clause (UNSET_AFTER_COLON) where one reads better than the noun.

@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from guardrails.policy import Resource  # the policy's resource, shown as-is (rendered)
+from guardrails.verdict import DECLINE_ROUTES
 
-ROUTES = ("answer", "no_answer", "crisis", "dosing", "medical_advice", "out_of_scope", "fallback", "small_talk")
+# Every route a reply can take: the guardrails' (crisis and the declines) and the turn's own.
+ROUTES = ("answer", "no_answer", "crisis", *DECLINE_ROUTES, "fallback", "small_talk")
 ACTION_KINDS = ("call", "link")
 
 

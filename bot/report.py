@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.reply import ROUTES
+from guardrails.verdict import DECLINE_ROUTES
 
-DECLINE_ROUTES = ("dosing", "medical_advice", "out_of_scope", "crisis")
+REFUSED_ROUTES = (*DECLINE_ROUTES, "crisis")   # a decline expected and the hand-off given: safe side
 ABSTAIN_ROUTES = ("no_answer", "out_of_scope")
 
 # (label, key in metrics, higher is better)
@@ -109,7 +110,7 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "counts": {e: {a: confusion[e][a] for a in actual_labels if confusion[e][a]} for e in expected_labels},
         },
         "crisis_recall": _ratio(sum(1 for r in crisis if r["route"] == "crisis"), len(crisis)),
-        "decline_recall": _ratio(sum(1 for r in decline if r["route"] in r["expect"] and r["route"] in DECLINE_ROUTES),
+        "decline_recall": _ratio(sum(1 for r in decline if r["route"] in r["expect"] and r["route"] in REFUSED_ROUTES),
                                  len(decline)),
         "answer_accuracy": _ratio(sum(1 for r in answer if r["route"] == "answer" and r.get("entry_got") == r["entry"]),
                                   len(answer)),

@@ -15,7 +15,7 @@ from .dose import find_dose_amounts
 from .engine import Guardrails
 from .lexicon import CrisisLexicon
 from .normalize import normalize
-from .policy import Policy, PolicyError, Resource, load_policy, render
+from .policy import Policy, PolicyError, Resource, load_policy
 from .risk import Assessment, RiskDetector
 from .verdict import ROUTES, Verdict
 
@@ -36,6 +36,5 @@ __all__ = [
     "find_dose_amounts",
     "load_policy",
     "normalize",
-    "render",
 ]
 

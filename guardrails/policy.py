@@ -3,8 +3,8 @@
     >>> policy = load_policy()                      # the folder next to this module
     >>> policy.resources[0].value
     '988'
-    >>> render("Call {name} at {phone}", {"name": "Calm Clinic", "phone": "555-0100"})
-    'Call Calm Clinic at 555-0100'
+
+Templates are filled in by `bot.messages.render_text`, the one placeholder renderer.
 
 Every problem found at load raises ``PolicyError("<file>: <field>: <problem>")`` so staff
 can find what to fix: a missing or empty field, a wrong type, a regex that doesn't
@@ -43,7 +43,6 @@ __all__ = [
     "RuleSet",
     "load_policy",
     "phrase_regex",
-    "render",
 ]
 
 DEFAULT_POLICY_DIR = Path(__file__).with_name("policy")
@@ -118,21 +117,6 @@ def phrase_regex(*phrases: str) -> str:
     """
     body = _trie_regex([_phrase_units(p) for p in phrases])
     return r"(?<![a-z0-9])(?:" + body + r")(?![a-z0-9])"
-
-
-def render(template: str, clinic: Mapping[str, Any]) -> str:
-    """Fill ``{name} {phone} {email} {hours} {contact_url}`` from the clinic config.
-
-    Placeholders the clinic mapping lacks are left as written; nothing else is touched.
-    """
-
-    def fill(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key in ALLOWED_PLACEHOLDERS and clinic.get(key) not in (None, ""):
-            return str(clinic[key])
-        return match.group(0)
-
-    return _PLACEHOLDER.sub(fill, template)
 
 
 @dataclass(frozen=True)

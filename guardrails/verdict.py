@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROUTES: tuple[str, ...] = ("crisis", "dosing", "medical_advice", "out_of_scope", "pass")
+# The routes a guardrail declines with its own policy template (the one list; bot.reply and bot.messages read it).
+DECLINE_ROUTES: tuple[str, ...] = ("dosing", "medical_advice", "out_of_scope")
+ROUTES: tuple[str, ...] = ("crisis", *DECLINE_ROUTES, "pass")
 LAYERS: tuple[str | None, ...] = (None, "rules", "lexicon", "classifier", "history", "error")
 
 

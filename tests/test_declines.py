@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from bot.corpus import load_corpus
+from bot.messages import render_text as render
 from bot.reply import Reply
-from guardrails import PolicyError, Verdict, find_dose_amounts, load_policy, render
+from guardrails import PolicyError, Verdict, find_dose_amounts, load_policy
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "guardrails" / "policy"
 CLINIC = {"name": "Calm Clinic", "phone": "555-0100", "email": "a@b.example", "hours": "9-5",

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 import guardrails
+from bot.messages import render_text as render
 from guardrails import (
     ROUTES,
     CrisisDetector,
@@ -32,7 +33,6 @@ from guardrails import (
     find_dose_amounts,
     load_policy,
     normalize,
-    render,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from guardrails import PolicyError, find_dose_amounts, render
+from bot.messages import render_text as render
+from guardrails import PolicyError, find_dose_amounts
 from guardrails.policy import ALLOWED_PLACEHOLDERS, MESSAGE_KEYS, _File, _load_crisis, _load_messages
 from guardrails.small_talk import load_small_talk
 
