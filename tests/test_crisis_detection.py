@@ -101,6 +101,33 @@ def test_lexicon_matches_other_languages_and_skips_idioms(tmp_path):
         CrisisLexicon.from_file(bad)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "mon mari me frappe, je suis cachée dans la salle de bain",      # violence at home, now
+        "meu irmão disse que vai se matar hoje à noite",                 # someone else, tonight
+        "我吃了一整瓶安眠药",                                              # an overdose taken
+        "chồng đang đánh em, em trốn trong phòng",                       # violence at home, now
+        "не могу дышать после сеанса",                                   # an emergency after a session
+    ],
+)
+def test_lexicon_catches_acute_crisis_in_other_languages(message):
+    assert load_policy().lexicon.run(message) is not None, message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "je suis un fardeau pour ma famille",     # burdensomeness is concern (the crisis line), not a hand-off
+        "я обуза для своей семьи",
+        "j'ai peur de ne plus me réveiller après la séance",   # fear of sedation
+        "자해 충동은 없어요",                                       # "no urges to self-harm": a screening answer
+    ],
+)
+def test_lexicon_leaves_concern_and_negations_to_the_classifier(message):
+    assert load_policy().lexicon.run(message) is None, message
+
+
 def test_classifier_rejects_bad_weights():
     with pytest.raises(ValueError):
         CrisisClassifier(np.zeros((2, 4)), np.zeros(2), np.zeros((1 << 18, 3)))

@@ -328,6 +328,43 @@ def test_crisis_variants(guard, message):
     assert verdict.layer == "rules"
 
 
+# Acute emergencies told without "suicide" or "kill", each beside a harmless message that shares its words.
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my brother says he's going to jump",
+        "she's standing on the bridge railing and keeps saying she'll let go",
+        "my roommate drank bleach like 20 min ago",
+        "just took a whole bottle of advil",
+        "downed a whole bottle of wine with my sleeping pills",
+        "honestly it would be easier for everybody if i was gone",
+        "cant stop thinking about suicide",
+        "relapsd on self harm last night",
+        "i've figured out the method. now it's just a matter of when",
+    ],
+)
+def test_acute_crisis_without_the_words(guard, message):
+    verdict = guard.run(message)
+    assert verdict.route == "crisis", message
+    assert verdict.layer == "rules"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "my son wants to jump on the trampoline after my session",
+        "I had a full bottle of water before my infusion",
+        "it would be easier if I was gone for the weekend, can I move my session?",
+        "what happens if someone drinks bleach?",
+        "we picked the method of payment already",
+        "thinking about suicide prevention month, do you run events?",
+        "I'm done trying to get insurance to pay, can I self-pay?",
+    ],
+)
+def test_acute_rules_leave_harmless_words_alone(guard, message):
+    assert guard.run(message).route != "crisis", message
+
+
 def test_conversation_followups(guard):
     verdict = guard.run("yes, tonight", ["sometimes I think about not being here"])
     assert (verdict.route, verdict.rule, verdict.layer) == ("crisis", "crisis.followup", "history")
