@@ -356,6 +356,7 @@ def test_acute_crisis_without_the_words(guard, message):
         "I had a full bottle of water before my infusion",
         "it would be easier if I was gone for the weekend, can I move my session?",
         "what happens if someone drinks bleach?",
+        "my friend drank bleach when we were teens, she's fine now and a nurse",
         "we picked the method of payment already",
         "thinking about suicide prevention month, do you run events?",
         "I'm done trying to get insurance to pay, can I self-pay?",
