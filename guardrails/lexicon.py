@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from .regex_cache import RegexCache
 from .yaml_text import parse_yaml
 
 __all__ = ["CrisisLexicon", "LexiconError", "fold"]
@@ -45,11 +46,14 @@ def fold(text: str) -> str:
 
 def _compile(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     parts = []
-    for phrase in sorted({fold(p) for p in phrases if fold(p)}, key=len, reverse=True):
+    # longest first; ties alphabetically, so the pattern text (and its cached compiled form) is the same in
+    # every process
+    for phrase in sorted({f for f in map(fold, phrases) if f}, key=lambda f: (-len(f), f)):
         body = r"\s+".join(re.escape(w) for w in phrase.split())
         # Chinese and Japanese have no spaces, and Korean glues endings onto words: match inside words.
         parts.append(body if _NO_SPACES.search(phrase) or _HANGUL.search(phrase) else rf"(?<!\w){body}(?!\w)")
-    return re.compile("|".join(parts)) if parts else None
+    # compiled through the policy's regex cache (guardrails/regex_cache.py), as the rule files are
+    return RegexCache.default().compile("|".join(parts)) if parts else None
 
 
 class CrisisLexicon:

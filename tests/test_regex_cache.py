@@ -9,12 +9,14 @@ import pytest
 from guardrails.regex_cache import RegexCache
 
 SAMPLES = ["i want to kill myself", "how many mg should i take", "i could kil myself tonite", "what time do you open",
-           "cuántos mg debo tomar", "end my whole life", "my boss is going to kill me", "", "x" * 300]
+           "cuántos mg debo tomar", "end my whole life", "my boss is going to kill me", "", "x" * 300,
+           "ya no quiero vivir", "me muero de hambre", "je veux mourir", "我想死", "죽고 싶어", "không muốn sống nữa"]
 
 
 def _policy_patterns(policy) -> list[str]:  # noqa: ANN001
     rules = [*policy.crisis.rules.rules, *policy.dosing.rules, *policy.medical.rules, *policy.scope.rules]
-    return [rule.regex.pattern for rule in rules]
+    lexicon = [pattern for _, pattern in policy.lexicon._crisis] + list(policy.lexicon._idioms)
+    return [rule.regex.pattern for rule in rules] + [pattern.pattern for pattern in lexicon]
 
 
 def test_a_cached_pattern_matches_as_re_compile_does(policy, tmp_path):
