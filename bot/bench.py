@@ -253,9 +253,9 @@ def bench_server(clients: int, seconds: float, workers: int = 1, console: bool =
                 except httpx.HTTPError:
                     time.sleep(0.2)
             cold = time.perf_counter() - start
-            sequential = asyncio.run(_sequential(url, one_client or []))
+            sequential = asyncio.run(_sequential(url, one_client)) if one_client else None
             load = asyncio.run(_load(url, clients, seconds))
-            if one_client:
+            if sequential is not None:
                 load["one_client"] = sequential
             load["cold_start_to_first_answer_s"] = round(cold, 2)
             load["peak_rss_mb"] = _peak_rss_mb(proc.pid)
