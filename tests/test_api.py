@@ -28,8 +28,15 @@ def test_answer_has_the_documented_shape(client):
     assert "resources" not in data
 
 
-def test_crisis_reply_carries_resources(client):
-    data = client.post("/api/chat", json={"message": "I don't want to wake up tomorrow"}).json()
+@pytest.mark.parametrize("message", [
+    "I don't want to wake up tomorrow",
+    "my brother says he's going to jump",                  # someone else, now, without "suicide"
+    "just took a whole bottle of advil",                   # an overdose taken
+    "meu irmão disse que vai se matar hoje à noite",       # Portuguese: the lexicon
+    "не могу дышать после сеанса",                         # Russian: an emergency after a session
+])
+def test_crisis_reply_carries_resources(client, message):
+    data = client.post("/api/chat", json={"message": message}).json()
     assert data["route"] == "crisis"
     values = {r["value"] for r in data["resources"]}
     assert "988" in values and "741741" in values and "911" in values
